@@ -1,0 +1,120 @@
+"""Submit API: POST /v1/generations, GET /v1/generations/{id}, POST .../{id}/redeliver.
+
+Each route parses, calls one domain function and answers; domain errors become status
+codes in ``ERROR_STATUS`` below, always as ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videohook import errors
+from videohook.logic.submit import get_generation, redeliver_callback, submit_generation
+from videohook.models import parse_generation_request
+from videohook.observability import logger, metrics, tracer
+from videohook.wiring import get_container
+
+app = APIGatewayRestResolver()
+
+# Most specific first: the first class an error is an instance of decides its status.
+ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
+    (errors.Unauthenticated, HTTPStatus.UNAUTHORIZED),
+    (errors.InvalidRequest, HTTPStatus.BAD_REQUEST),
+    (errors.JobNotFound, HTTPStatus.NOT_FOUND),
+    (errors.NothingToRedeliver, HTTPStatus.CONFLICT),
+    (errors.UpstreamRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (errors.UpstreamOutOfCredits, HTTPStatus.SERVICE_UNAVAILABLE),
+    (errors.UpstreamUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (errors.UpstreamTimeout, HTTPStatus.GATEWAY_TIMEOUT),
+    (errors.UpstreamError, HTTPStatus.BAD_GATEWAY),
+]
+
+
+def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or []}},
+    )
+
+
+@app.exception_handler(errors.VideohookError)
+def handle_domain_error(exc: errors.VideohookError) -> Response:
+    status = next((s for kind, s in ERROR_STATUS if isinstance(exc, kind)), HTTPStatus.INTERNAL_SERVER_ERROR)
+    if status >= 500:
+        logger.warning("Request failed", extra={"code": exc.code, "status": int(status)})
+    return error_response(status, exc.code, exc.message, exc.details)
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response:
+    return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route")
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(exc: Exception) -> Response:
+    logger.exception("Unexpected error")
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong")
+
+
+def caller() -> str:
+    """The API key's id identifies the client; API Gateway has already checked the key."""
+    api_key_id = app.current_event.request_context.identity.api_key_id
+    if not api_key_id:
+        raise errors.Unauthenticated("A valid x-api-key header is required")
+    return api_key_id
+
+
+@app.post("/v1/generations")
+@tracer.capture_method
+def create_generation() -> Response:
+    owner_id = caller()
+    container = get_container()
+    request = parse_generation_request(app.current_event.body, local_mode=container.settings.local_mode)
+    view = submit_generation(
+        request,
+        owner_id,
+        jobs=container.jobs,
+        upstream=container.upstream,
+        guard=container.guard,
+        first_check_delay_seconds=container.settings.poll_min_interval_seconds,
+    )
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=view,
+        headers={"Location": f"/v1/generations/{view['id']}"},
+    )
+
+
+@app.get("/v1/generations/<job_id>")
+@tracer.capture_method
+def read_generation(job_id: str) -> dict[str, Any]:
+    container = get_container()
+    return get_generation(
+        job_id,
+        caller(),
+        jobs=container.jobs,
+        videos=container.videos,
+        presigned_url_ttl_seconds=container.settings.presigned_url_ttl_seconds,
+    )
+
+
+@app.post("/v1/generations/<job_id>/redeliver")
+@tracer.capture_method
+def redeliver(job_id: str) -> Response:
+    container = get_container()
+    answer = redeliver_callback(job_id, caller(), jobs=container.jobs, queue=container.queue)
+    return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

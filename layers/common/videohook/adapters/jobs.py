@@ -1,0 +1,265 @@
+"""The DynamoDB adapter for jobs. Every state change is a conditional write, so two
+pollers (or a poller and a retry of itself) can never both win the same transition.
+
+Key design: ``job_id`` is the table key. The sparse index ``PendingByNextCheck``
+(``pending_partition`` = "pending", ``next_check_at`` = epoch seconds) holds exactly the jobs
+the poller still owes work: in flight, or terminal with a notification not yet queued.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from videohook.errors import JobNotFound, StorageError
+from videohook.models import (
+    CallbackStatus,
+    DeliveryAttempt,
+    EventType,
+    Job,
+    JobError,
+    JobStatus,
+    StoredVideo,
+    sources_of,
+)
+
+PENDING_INDEX = "PendingByNextCheck"
+PENDING_PARTITION = "pending"
+# Free-form JSON is stored as strings: DynamoDB would turn its floats into Decimals.
+JSON_STRING_FIELDS = ("input", "metadata")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(job: Job) -> dict[str, Any]:
+    plain = job.model_dump(mode="json", exclude_none=True)
+    for name in JSON_STRING_FIELDS:
+        if name in plain:
+            plain[name] = json.dumps(plain[name], separators=(",", ":"))
+    return {key: _serializer.serialize(value) for key, value in plain.items()}
+
+
+def from_item(item: dict[str, Any]) -> Job:
+    plain = {key: _deserializer.deserialize(value) for key, value in item.items()}
+    for name in JSON_STRING_FIELDS:
+        if isinstance(plain.get(name), str):
+            plain[name] = json.loads(plain[name])
+    return Job.model_validate(plain)
+
+
+def _values(**values: Any) -> dict[str, Any]:
+    return {f":{name}": _serializer.serialize(value) for name, value in values.items()}
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class JobRepository:
+    def __init__(self, *, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job | None:
+        try:
+            answer = self._client.get_item(
+                TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise StorageError("Could not read the job") from exc
+        item = answer.get("Item")
+        return from_item(item) if item else None
+
+    def get_for_owner(self, job_id: str, owner_id: str) -> Job:
+        """A job another client owns is reported exactly like a missing one."""
+        job = self.get(job_id)
+        if job is None or job.owner_id != owner_id:
+            raise JobNotFound(f"No generation with id {job_id!r}")
+        return job
+
+    def due_jobs(self, now: int, limit: int) -> list[Job]:
+        """Jobs whose next check is due, oldest due first, through the sparse index."""
+        jobs: list[Job] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending_partition = :p AND next_check_at <= :now",
+            "ExpressionAttributeValues": _values(p=PENDING_PARTITION, now=now),
+            "Limit": limit,
+        }
+        try:
+            while len(jobs) < limit:
+                page = self._client.query(**query)
+                jobs.extend(from_item(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise StorageError("Could not query pending jobs") from exc
+        return jobs[:limit]
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def insert(self, job: Job) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(job),
+                ConditionExpression="attribute_not_exists(job_id)",
+            )
+        except ClientError as exc:
+            raise StorageError("Could not store the job") from exc
+
+    def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None:
+        """Take the job's lease if it is free or expired (its owner died). ``None``: someone
+        else holds it, or the job no longer needs the poller."""
+        return self._update(
+            job_id,
+            "SET lease_owner = :owner, lease_expires_at = :until",
+            condition=(
+                "attribute_exists(pending_partition) AND "
+                "(attribute_not_exists(lease_expires_at) OR lease_expires_at <= :now)"
+            ),
+            values=_values(owner=owner, until=now + lease_seconds, now=now),
+        )
+
+    def reschedule(
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        next_check_at: int,
+        upstream_status: str,
+        status: JobStatus,
+        updated_at: str,
+    ) -> Job | None:
+        """Still in flight: note what the provider said, come back later, free the lease."""
+        values = _values(
+            owner=owner, next=next_check_at, us=upstream_status, status=status.value,
+            updated=updated_at, one=1, zero=0,
+        )
+        allowed = [s.value for s in (JobStatus.QUEUED, JobStatus.GENERATING)]
+        return self._update(
+            job_id,
+            "SET next_check_at = :next, upstream_status = :us, #status = :status, "
+            "updated_at = :updated, poll_count = if_not_exists(poll_count, :zero) + :one "
+            "REMOVE lease_owner, lease_expires_at",
+            condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
+            values=values,
+            names={"#status": "status"},
+        )
+
+    def finish(
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        status: JobStatus,
+        event: EventType,
+        now: int,
+        finished_at: str,
+        upstream_status: str | None,
+        video: StoredVideo | None = None,
+        error: JobError | None = None,
+    ) -> Job | None:
+        """The terminal transition, with its outbox entry in the same write: the job stays in
+        the pending index (due now) until its notification is queued."""
+        values = _values(
+            owner=owner, status=status.value, event=event.value, now=now, at=finished_at,
+            us=upstream_status or status.value,
+        )
+        sets = [
+            "#status = :status", "outbox_event = :event", "next_check_at = :now",
+            "finished_at = :at", "updated_at = :at", "upstream_status = :us",
+        ]
+        if video is not None:
+            values.update(_values(video=video.model_dump(mode="json")))
+            sets.append("video = :video")
+        if error is not None:
+            values.update(_values(error=error.model_dump(mode="json")))
+            sets.append("#error = :error")
+        allowed = [s.value for s in sources_of(status)]
+        return self._update(
+            job_id,
+            "SET " + ", ".join(sets) + " REMOVE lease_owner, lease_expires_at",
+            condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
+            values=values,
+            names={"#status": "status", **({"#error": "error"} if error is not None else {})},
+        )
+
+    def mark_notification_queued(
+        self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int
+    ) -> Job | None:
+        """The outbox entry is delivered to the queue: the job leaves the pending index and
+        becomes eligible for TTL expiry."""
+        return self._update(
+            job_id,
+            "SET notification_queued_at = :at, callback_status = :pending, expires_at = :exp "
+            "REMOVE outbox_event, pending_partition, next_check_at, lease_owner, lease_expires_at",
+            condition="lease_owner = :owner AND outbox_event = :event",
+            values=_values(
+                owner=owner, event=event.value, at=queued_at, exp=expires_at,
+                pending=CallbackStatus.PENDING.value,
+            ),
+        )
+
+    def release(self, job_id: str, owner: str) -> None:
+        """Give the lease back early (after a transient failure) so the next tick can retry."""
+        self._update(
+            job_id,
+            "REMOVE lease_owner, lease_expires_at",
+            condition="lease_owner = :owner",
+            values=_values(owner=owner),
+        )
+
+    def record_delivery(
+        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
+    ) -> None:
+        sets = "deliveries = list_append(if_not_exists(deliveries, :empty), :attempt)"
+        values = _values(empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)])
+        if callback_status is not None:
+            sets += ", callback_status = :cs"
+            values.update(_values(cs=callback_status.value))
+        self._update(job_id, "SET " + sets, condition="attribute_exists(job_id)", values=values)
+
+    def _update(
+        self,
+        job_id: str,
+        expression: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> Job | None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"job_id": {"S": job_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            answer = self._client.update_item(**request)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise StorageError("Could not update the job") from exc
+        return from_item(answer["Attributes"])
+
+
+def _placeholders(options: list[str], values: dict[str, Any]) -> str:
+    """Adds ``:s0, :s1, ...`` for ``options`` to ``values`` and returns them joined."""
+    names = []
+    for index, option in enumerate(options):
+        values[f":s{index}"] = _serializer.serialize(option)
+        names.append(f":s{index}")
+    return ", ".join(names)

@@ -1,0 +1,31 @@
+"""The SQS adapter for the notify queue. Retries are SQS's job, not a sleeping Lambda's:
+a failed delivery hides its message for the next delay of the schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from videohook.errors import StorageError
+from videohook.models import NotificationMessage
+from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
+
+
+class NotificationQueue:
+    def __init__(self, *, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, message: NotificationMessage) -> None:
+        try:
+            self._client.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
+        except ClientError as exc:
+            raise StorageError("Could not queue the notification") from exc
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        self._client.change_message_visibility(
+            QueueUrl=self._queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(delay_seconds, MAX_SQS_VISIBILITY_SECONDS)),
+        )

@@ -1,0 +1,153 @@
+"""The S3 adapter: streams finished videos from the provider into the videos bucket.
+
+The copy never holds the whole file: the HTTP body is read in chunks and handed to boto3's
+managed transfer, which uploads multipart with a fixed number of part buffers. Memory is
+``multipart_chunksize x (max_concurrency + 1)`` whatever the video's size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import requests
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from videohook.errors import StorageError, VideoCopyFailed, VideoUnavailable
+from videohook.models import StoredVideo
+
+PART_SIZE = 8 * 1024 * 1024
+TRANSFER_CONFIG = TransferConfig(
+    multipart_threshold=PART_SIZE,
+    multipart_chunksize=PART_SIZE,
+    max_concurrency=2,
+    use_threads=True,
+)
+# Answers that mean the provider's URL is gone for good (expired links answer these).
+GONE_STATUSES = frozenset({403, 404, 410})
+
+
+class _CountingReader:
+    """A file-like view of an HTTP body that hashes and counts what passes through, and
+    refuses to end early: a short body must fail the upload, never complete it."""
+
+    def __init__(self, raw: Any, expected_length: int | None) -> None:
+        self._raw = raw
+        self._expected = expected_length
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+
+    def read(self, amount: int = -1) -> bytes:
+        try:
+            chunk = self._raw.read(amount if amount and amount > 0 else PART_SIZE)
+        except Exception as exc:  # urllib3 raises several types for a cut connection
+            raise VideoCopyFailed(f"The video download broke off after {self.size} bytes") from exc
+        if chunk:
+            self.size += len(chunk)
+            self.sha256.update(chunk)
+        elif self._expected is not None and self.size != self._expected:
+            raise VideoCopyFailed(
+                f"The video download ended after {self.size} of {self._expected} bytes"
+            )
+        return chunk
+
+
+class VideoStore:
+    def __init__(
+        self,
+        *,
+        s3_client: Any,
+        bucket: str,
+        http: requests.Session,
+        download_timeout_seconds: float,
+        transfer_config: TransferConfig = TRANSFER_CONFIG,
+    ) -> None:
+        self._s3 = s3_client
+        self._bucket = bucket
+        self._http = http
+        self._timeout = download_timeout_seconds
+        self._transfer_config = transfer_config
+
+    @staticmethod
+    def key_for(job_id: str) -> str:
+        return f"videos/{job_id}.mp4"
+
+    def copy_from_url(self, url: str, key: str, metadata: dict[str, str]) -> StoredVideo:
+        try:
+            response = self._http.get(url, stream=True, timeout=self._timeout, allow_redirects=True)
+        except requests.RequestException as exc:
+            raise VideoCopyFailed(f"Could not download the video: {type(exc).__name__}") from exc
+        with response:
+            if response.status_code in GONE_STATUSES:
+                raise VideoUnavailable(
+                    f"The provider's video URL answered {response.status_code} (expired or gone)"
+                )
+            if response.status_code != 200:
+                raise VideoCopyFailed(f"The provider's video URL answered {response.status_code}")
+            length = response.headers.get("Content-Length")
+            content_type = response.headers.get("Content-Type", "video/mp4").split(";")[0]
+            reader = _CountingReader(response.raw, int(length) if length else None)
+            try:
+                self._s3.upload_fileobj(
+                    reader,
+                    self._bucket,
+                    key,
+                    ExtraArgs={"ContentType": content_type, "Metadata": metadata},
+                    Config=self._transfer_config,
+                )
+            except VideoCopyFailed:
+                raise
+            except Exception as exc:
+                # s3transfer wraps errors raised by our reader; surface the real cause.
+                cause = _find_cause(exc, VideoCopyFailed)
+                if cause is not None:
+                    raise cause from exc
+                raise VideoCopyFailed(f"Could not store the video: {type(exc).__name__}") from exc
+        return StoredVideo(
+            bucket=self._bucket,
+            key=key,
+            size=reader.size,
+            sha256=reader.sha256.hexdigest(),
+            content_type=content_type,
+        )
+
+    def find_copy(self, key: str, upstream_id: str) -> StoredVideo | None:
+        """A finished copy of this generation left by a run that died before recording it.
+        Its checksum is recomputed by streaming it back, so the job's figures stay true."""
+        try:
+            head = self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise StorageError("Could not look up an existing video copy") from exc
+        if head.get("Metadata", {}).get("upstream-id") != upstream_id:
+            return None
+        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
+        digest, size = hashlib.sha256(), 0
+        for chunk in iter(lambda: body.read(PART_SIZE), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        return StoredVideo(
+            bucket=self._bucket,
+            key=key,
+            size=size,
+            sha256=digest.hexdigest(),
+            content_type=head.get("ContentType", "video/mp4"),
+        )
+
+    def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": video.bucket, "Key": video.key},
+            ExpiresIn=ttl_seconds,
+        )
+
+
+def _find_cause(exc: BaseException, wanted: type[Exception]) -> Exception | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, wanted):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

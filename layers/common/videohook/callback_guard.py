@@ -1,0 +1,83 @@
+"""The SSRF guard for callback URLs. A URL passes only if every address its host resolves
+to is a public unicast address (loopback too, in local mode). Checked at submit and again
+at delivery, where the webhook adapter also pins the connection to the checked address."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from videohook.errors import CallbackUrlRejected
+from videohook.models import check_callback_url_form
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+# Not all of these are caught by ``is_global`` on every Python release.
+EXTRA_BLOCKED_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("100.64.0.0/10", "169.254.0.0/16", "fe80::/10", "fc00::/7", "192.0.0.0/24", "64:ff9b::/96")
+)
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def is_forbidden_address(address: IPAddress, *, allow_loopback: bool) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return not allow_loopback
+    return (
+        not address.is_global
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or any(address in network for network in EXTRA_BLOCKED_NETWORKS)
+    )
+
+
+class CallbackUrlGuard:
+    def __init__(self, *, local_mode: bool, resolver: Resolver = resolve_addresses) -> None:
+        self._local_mode = local_mode
+        self._resolve = resolver
+
+    @property
+    def allows_loopback(self) -> bool:
+        return self._local_mode
+
+    def check(self, url: str) -> None:
+        """Raise ``CallbackUrlRejected`` naming the reason; return quietly if the URL is fine."""
+        try:
+            check_callback_url_form(url, local_mode=self._local_mode)
+        except ValueError as exc:
+            raise CallbackUrlRejected(f"callback_url {exc}", details=[_detail(str(exc))]) from None
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(host))] if _is_ip_literal(host) else self._resolve(host, port)
+        except (OSError, UnicodeError):
+            reason = f"host {host!r} does not resolve"
+            raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)]) from None
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%")[0])
+            if is_forbidden_address(address, allow_loopback=self._local_mode):
+                reason = "resolves to a loopback, private, link-local or reserved address"
+                raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)])
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _detail(reason: str) -> dict[str, str]:
+    return {"field": "callback_url", "reason": reason}

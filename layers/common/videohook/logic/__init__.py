@@ -1,0 +1,1 @@
+"""What the three functions do, one module each; handlers call exactly one function here."""

@@ -1,0 +1,185 @@
+"""Delivering one callback attempt, and deciding what happens after it.
+
+Retries belong to SQS: a failed attempt hides its message for the next delay of the
+schedule (no Lambda sleeps) and reports the record as failed; once the schedule is spent
+the message goes to the dead-letter queue and the job records ``callback_failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from videohook.adapters.jobs import JobRepository
+from videohook.adapters.notifications import NotificationQueue
+from videohook.adapters.videos import VideoStore
+from videohook.adapters.webhooks import DeliveryResult, WebhookSender
+from videohook.callback_guard import CallbackUrlGuard
+from videohook.errors import CallbackUrlRejected
+from videohook.models import (
+    CallbackStatus,
+    DeliveryAttempt,
+    EventType,
+    Job,
+    NotificationMessage,
+    iso,
+    utc_now,
+    webhook_id,
+)
+from videohook.observability import logger, metrics
+from videohook.signing import WebhookSigner
+from videohook.views import event_payload
+
+# A receiver's Retry-After may stretch or shrink a delay, but only this far from the plan.
+RETRY_AFTER_CLAMP = (0.5, 2.0)
+JITTER = 0.1
+
+
+class DeliveryRetryScheduled(Exception):
+    """The attempt failed and the message will come back after ``delay_seconds``."""
+
+    def __init__(self, delay_seconds: int) -> None:
+        super().__init__(f"callback delivery failed; retrying in {delay_seconds} s")
+        self.delay_seconds = delay_seconds
+
+
+class DeliveryExhausted(Exception):
+    """The last scheduled attempt failed: the message is left to the dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    retry_delays: tuple[int, ...]
+    presigned_url_ttl_seconds: int
+
+
+def retry_delay(attempt: int, delays: tuple[int, ...], retry_after: float | None) -> int | None:
+    """Seconds before attempt ``attempt + 1``, or None when the schedule is spent."""
+    if attempt > len(delays):
+        return None
+    planned = delays[attempt - 1]
+    if retry_after is not None:
+        low, high = RETRY_AFTER_CLAMP
+        planned = int(min(max(retry_after, planned * low), planned * high))
+    return max(0, round(planned * random.uniform(1 - JITTER, 1 + JITTER)))
+
+
+class Notifier:
+    def __init__(
+        self,
+        *,
+        jobs: JobRepository,
+        queue: NotificationQueue,
+        videos: VideoStore,
+        sender: WebhookSender,
+        signer: Callable[[], WebhookSigner],
+        guard: CallbackUrlGuard,
+        settings: NotifySettings,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._videos = videos
+        self._sender = sender
+        self._signer = signer
+        self._guard = guard
+        self._settings = settings
+        self._clock = clock
+
+    def deliver(self, message: NotificationMessage, *, attempt: int, receipt_handle: str) -> str:
+        """One attempt. Returns the outcome, or raises ``DeliveryRetryScheduled`` /
+        ``DeliveryExhausted`` so the batch reports the record as failed."""
+        job = self._jobs.get(message.job_id)
+        if job is None:
+            logger.warning("Notification for a job that no longer exists", extra={"job_id": message.job_id})
+            return "dropped"
+        if not message.redelivery and _already_delivered(job, message.event_type):
+            return "duplicate"
+
+        started = self._clock()
+        try:
+            self._guard.check(job.callback_url)
+        except CallbackUrlRejected as exc:
+            result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message)
+            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.FAILED)
+            metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
+            return "refused"
+
+        result = self._send(job, message.event_type)
+        if result.succeeded:
+            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.DELIVERED)
+            metrics.add_metric(name="CallbackDelivered", unit="Count", value=1)
+            return "delivered"
+        if result.status_code == 410:
+            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.GONE)
+            return "gone"
+
+        delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
+        if delay is None:
+            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.FAILED)
+            metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
+            logger.error(
+                "Callback delivery gave up; message goes to the dead-letter queue",
+                extra={"job_id": job.job_id, "attempts": attempt},
+            )
+            # Visible again at once, so SQS's receive count moves it to the DLQ promptly.
+            self._queue.retry_later(receipt_handle, 0)
+            raise DeliveryExhausted(f"callback for {job.job_id} failed {attempt} times")
+        next_retry = started + timedelta(seconds=delay)
+        self._record(job, message.event_type, attempt, started, result, next_retry, None)
+        self._queue.retry_later(receipt_handle, delay)
+        raise DeliveryRetryScheduled(delay)
+
+    def _send(self, job: Job, event_type: EventType) -> DeliveryResult:
+        video_url = (
+            self._videos.presigned_url(job.video, self._settings.presigned_url_ttl_seconds)
+            if job.video is not None
+            else None
+        )
+        body = json.dumps(event_payload(job, event_type, video_url=video_url), separators=(",", ":"))
+        encoded = body.encode()
+        # Each attempt is signed afresh: a receiver rejects stale timestamps.
+        timestamp = int(self._clock().timestamp())
+        headers = self._signer().headers(webhook_id(job.job_id, event_type), timestamp, encoded)
+        return self._sender.post(job.callback_url, encoded, headers)
+
+    def _record(
+        self,
+        job: Job,
+        event_type: EventType,
+        attempt: int,
+        started: datetime,
+        result: DeliveryResult,
+        next_retry: datetime | None,
+        callback_status: CallbackStatus | None,
+    ) -> None:
+        record = DeliveryAttempt(
+            event_type=event_type,
+            attempt=attempt,
+            at=iso(started),
+            duration_ms=result.duration_ms,
+            status_code=result.status_code,
+            error=result.error,
+            next_retry_at=iso(next_retry) if next_retry else None,
+        )
+        self._jobs.record_delivery(job.job_id, record, callback_status)
+        logger.info(
+            "Callback attempt",
+            extra={
+                "job_id": job.job_id,
+                "event_type": event_type.value,
+                "attempt": attempt,
+                "status_code": result.status_code,
+                "error": result.error,
+            },
+        )
+
+
+def _already_delivered(job: Job, event_type: EventType) -> bool:
+    return any(
+        a.event_type == event_type and a.status_code is not None and 200 <= a.status_code < 300
+        for a in job.deliveries
+    )

@@ -1,0 +1,243 @@
+"""The poller's sweep: check due jobs with the provider, copy finished videos, finish jobs,
+and queue exactly one notification per terminal transition.
+
+Safety comes from the repository, not from timing: a job is worked on only under a lease
+taken with a conditional write, and a terminal transition records its outbox event in the
+same write, so a run that dies at any point leaves the job for the next run to finish.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from videohook.adapters.jobs import JobRepository
+from videohook.adapters.notifications import NotificationQueue
+from videohook.adapters.upstream import Outcome, UpstreamClient, UpstreamGeneration
+from videohook.adapters.videos import VideoStore
+from videohook.errors import (
+    UpstreamError,
+    UpstreamNotFound,
+    VideoCopyFailed,
+    VideoUnavailable,
+)
+from videohook.models import (
+    EVENT_FOR_STATUS,
+    Job,
+    JobError,
+    JobStatus,
+    NotificationMessage,
+    StoredVideo,
+    iso,
+    utc_now,
+)
+from videohook.observability import logger, metrics
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    batch_size: int
+    concurrency: int
+    lease_seconds: int
+    max_age_seconds: int
+    min_interval_seconds: int
+    max_interval_seconds: int
+    deadline_margin_seconds: float
+    retention_days: int
+
+
+def next_check_delay(poll_count: int, settings: PollSettings) -> int:
+    """Pacing: a young job is checked often, an old one less, so each sweep spends its
+    upstream calls where a change is likely."""
+    return min(settings.max_interval_seconds, settings.min_interval_seconds * 2 ** min(poll_count, 10))
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        jobs: JobRepository,
+        upstream: UpstreamClient,
+        videos: VideoStore,
+        queue: NotificationQueue,
+        settings: PollSettings,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._jobs = jobs
+        self._upstream = upstream
+        self._videos = videos
+        self._queue = queue
+        self._settings = settings
+        self._clock = clock
+
+    def sweep(self, remaining_seconds: Callable[[], float]) -> dict[str, int]:
+        """One scheduled run. ``remaining_seconds`` is the Lambda's time left: work not
+        started before the deadline margin is left for the next tick."""
+        owner = f"poller-{uuid.uuid4().hex[:12]}"
+        now = self._epoch()
+        due = self._jobs.due_jobs(now, self._settings.batch_size)
+        tally: Counter[str] = Counter()
+        with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
+            for result in pool.map(
+                lambda job: self._process_in_time(job, owner, remaining_seconds), due
+            ):
+                tally[result] += 1
+        report = {"due": len(due), **tally}
+        logger.info("Poller sweep finished", extra={"report": report})
+        for name, count in tally.items():
+            metrics.add_metric(name=f"Jobs{name.title().replace('_', '')}", unit="Count", value=count)
+        return report
+
+    def _process_in_time(self, job: Job, owner: str, remaining_seconds: Callable[[], float]) -> str:
+        if remaining_seconds() < self._settings.deadline_margin_seconds:
+            return "deferred"
+        try:
+            return self.process(job.job_id, owner)
+        except Exception:
+            # One job's trouble must not end the sweep; the lease lapses and it is retried.
+            logger.exception("Processing a job failed", extra={"job_id": job.job_id})
+            self._jobs.release(job.job_id, owner)
+            return "errored"
+
+    def process(self, job_id: str, owner: str) -> str:
+        """Move one job as far as it can go now. Returns what happened, for the report."""
+        now = self._epoch()
+        job = self._jobs.claim(job_id, owner, now, self._settings.lease_seconds)
+        if job is None:
+            return "skipped"
+        if job.outbox_event is not None:
+            self._publish(job, owner)
+            return "recovered"
+        if job.is_terminal:
+            return "skipped"
+
+        too_old = now - job.created_epoch() > self._settings.max_age_seconds
+        try:
+            generation = self._upstream.retrieve(job.model, job.upstream_id)
+        except UpstreamNotFound as exc:
+            return self._fail(job, owner, "upstream_not_found", exc.message, None)
+        except UpstreamError as exc:
+            if too_old:
+                return self._fail(job, owner, "timed_out", _age_message(self._settings), None)
+            logger.warning(
+                "Upstream status check failed; will retry",
+                extra={"job_id": job.job_id, "error": exc.code},
+            )
+            return self._reschedule(job, owner, job.upstream_status or job.status.value)
+
+        outcome = generation.outcome
+        if outcome is Outcome.SUCCEEDED:
+            return self._complete(job, owner, generation)
+        if outcome is Outcome.FAILED:
+            message = generation.error_message or f"The provider reported status {generation.status!r}"
+            return self._fail(job, owner, "generation_failed", message, generation.status)
+        if outcome is Outcome.UNKNOWN:
+            logger.warning(
+                "Unknown upstream status; treating the job as in flight",
+                extra={"job_id": job.job_id, "upstream_status": generation.status},
+            )
+        if too_old:
+            return self._fail(job, owner, "timed_out", _age_message(self._settings), generation.status)
+        return self._reschedule(job, owner, generation.status)
+
+    def _complete(self, job: Job, owner: str, generation: UpstreamGeneration) -> str:
+        if not generation.video_url:
+            return self._fail(
+                job, owner, "no_video", "The provider reported success without a video URL",
+                generation.status,
+            )
+        key = self._videos.key_for(job.job_id)
+        try:
+            video = self._videos.find_copy(key, job.upstream_id) or self._videos.copy_from_url(
+                generation.video_url, key, _object_metadata(job)
+            )
+        except VideoUnavailable as exc:
+            return self._fail(job, owner, "video_expired", exc.message, generation.status)
+        except VideoCopyFailed as exc:
+            logger.warning("Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message})
+            return self._reschedule(job, owner, generation.status, retry_now=True)
+        return self._finish(job, owner, JobStatus.COMPLETED, generation.status, video=video)
+
+    def _fail(
+        self, job: Job, owner: str, code: str, message: str, upstream_status: str | None
+    ) -> str:
+        error = JobError(code=code, message=message)
+        return self._finish(job, owner, JobStatus.FAILED, upstream_status, error=error)
+
+    def _finish(
+        self,
+        job: Job,
+        owner: str,
+        status: JobStatus,
+        upstream_status: str | None,
+        *,
+        video: StoredVideo | None = None,
+        error: JobError | None = None,
+    ) -> str:
+        finished = self._jobs.finish(
+            job.job_id,
+            owner,
+            status=status,
+            event=EVENT_FOR_STATUS[status],
+            now=self._epoch(),
+            finished_at=iso(self._clock()),
+            upstream_status=upstream_status,
+            video=video,
+            error=error,
+        )
+        if finished is None:
+            # The lease was lost (this run overran it): the new owner finishes the job.
+            return "lost_lease"
+        logger.info(
+            "Job finished",
+            extra={"job_id": job.job_id, "status": status.value, "error": error.code if error else None},
+        )
+        self._publish(finished, owner)
+        return status.value
+
+    def _publish(self, job: Job, owner: str) -> None:
+        event = job.outbox_event
+        if event is None:
+            return
+        self._queue.send(NotificationMessage(job_id=job.job_id, event_type=event))
+        now = self._clock()
+        self._jobs.mark_notification_queued(
+            job.job_id,
+            owner,
+            event=event,
+            queued_at=iso(now),
+            expires_at=int((now + timedelta(days=self._settings.retention_days)).timestamp()),
+        )
+
+    def _reschedule(self, job: Job, owner: str, upstream_status: str, *, retry_now: bool = False) -> str:
+        delay = 0 if retry_now else next_check_delay(job.poll_count, self._settings)
+        status = job.status
+        if upstream_status.lower() in ("generating", "active") and status is JobStatus.QUEUED:
+            status = JobStatus.GENERATING
+        self._jobs.reschedule(
+            job.job_id,
+            owner,
+            next_check_at=self._epoch() + delay,
+            upstream_status=upstream_status,
+            status=status,
+            updated_at=iso(self._clock()),
+        )
+        return "in_flight"
+
+    def _epoch(self) -> int:
+        return int(self._clock().timestamp())
+
+
+def _object_metadata(job: Job) -> dict[str, str]:
+    """Stored with the S3 object so downstream consumers of the bucket's events can tell
+    which job a video belongs to without asking the API."""
+    return {"job-id": job.job_id, "upstream-id": job.upstream_id, "model": job.model}
+
+
+def _age_message(settings: PollSettings) -> str:
+    return f"The generation did not finish within {settings.max_age_seconds} s"
+

@@ -1,0 +1,85 @@
+"""The one place configuration is read: environment variables, validated at cold start.
+
+Domain code never touches ``os.environ``; it is handed plain values from a ``Settings``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, HttpUrl, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The delivery specialists' schedule: about 27 hours of retries in all.
+DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+# SQS cannot hide a message for longer than 12 hours.
+MAX_SQS_VISIBILITY_SECONDS = 43_200
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    jobs_table_name: str = Field(min_length=3)
+    videos_bucket_name: str = Field(min_length=3)
+    notify_queue_url: str = Field(min_length=1)
+    idempotency_table_name: str | None = None
+
+    aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")
+    aimlapi_api_key_secret_id: str = Field(min_length=1)
+    webhook_secret_id: str = Field(min_length=1)
+
+    # Local mode relaxes exactly one rule: plain-http callbacks to loopback receivers.
+    local_mode: bool = False
+
+    upstream_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    upstream_max_attempts: int = Field(default=3, ge=1, le=10)
+    upstream_backoff_base_seconds: float = Field(default=0.5, ge=0, le=30)
+
+    poll_batch_size: int = Field(default=100, ge=1, le=1000)
+    poll_concurrency: int = Field(default=8, ge=1, le=64)
+    poll_lease_seconds: int = Field(default=300, ge=5)
+    # Pacing: a job is checked after min_interval, then ever less often up to max_interval.
+    poll_min_interval_seconds: int = Field(default=15, ge=0)
+    poll_max_interval_seconds: int = Field(default=120, ge=1)
+    # Stop taking new jobs when the Lambda has less than this left.
+    poll_deadline_margin_seconds: float = Field(default=20.0, ge=0)
+    job_max_age_seconds: int = Field(default=7200, ge=60)
+    video_download_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    callback_retry_delays: Annotated[tuple[int, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
+
+    presigned_url_ttl_seconds: int = Field(default=3600, ge=60, le=604_800)
+    job_retention_days: int = Field(default=30, ge=1)
+    secrets_max_age_seconds: int = Field(default=300, ge=0)
+
+    @field_validator("callback_retry_delays", mode="before")
+    @classmethod
+    def _parse_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return tuple(int(part) for part in parts)
+            except ValueError as exc:
+                raise ValueError("must be comma-separated whole seconds, e.g. 5,300,1800") from exc
+        return value
+
+    @field_validator("callback_retry_delays")
+    @classmethod
+    def _check_delays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("needs at least one delay")
+        if any(delay < 0 or delay > MAX_SQS_VISIBILITY_SECONDS for delay in value):
+            raise ValueError(f"each delay must lie in 0..{MAX_SQS_VISIBILITY_SECONDS} seconds")
+        return value
+
+    @property
+    def upstream_base_url(self) -> str:
+        return str(self.aimlapi_base_url).rstrip("/")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

@@ -1,0 +1,61 @@
+"""Standard Webhooks signatures (https://www.standardwebhooks.com): receivers verify with
+any Standard Webhooks library and the ``whsec_`` secret."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+SECRET_PREFIX = "whsec_"
+
+
+def parse_signing_secrets(value: str) -> list[str]:
+    """The stored secret is either one ``whsec_...`` string, or during a rotation JSON
+    ``{"current": "whsec_...", "previous": "whsec_..."}``: both sign until ``previous`` is
+    removed, so receivers holding either secret keep verifying."""
+    text = value.strip()
+    if text.startswith("{"):
+        document = json.loads(text)
+        secrets = [document.get("current"), document.get("previous")]
+        found = [secret for secret in secrets if isinstance(secret, str) and secret]
+    else:
+        found = [text]
+    if not found:
+        raise ValueError("The webhook signing secret is empty")
+    for secret in found:
+        _key_bytes(secret)  # fail at cold start, not at the first delivery
+    return found
+
+
+def _key_bytes(secret: str) -> bytes:
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        raise ValueError("A webhook signing secret must be whsec_ followed by base64") from None
+
+
+@dataclass(frozen=True)
+class WebhookSigner:
+    secrets: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.secrets:
+            raise ValueError("At least one signing secret is needed")
+
+    def headers(self, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+        signed = f"{message_id}.{timestamp}.".encode() + body
+        signatures = [
+            "v1," + base64.b64encode(hmac.new(_key_bytes(s), signed, hashlib.sha256).digest()).decode()
+            for s in self.secrets
+        ]
+        return {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(signatures),
+        }
+
+    def __repr__(self) -> str:  # the secrets must never reach a log line
+        return f"WebhookSigner(<{len(self.secrets)} secret(s)>)"

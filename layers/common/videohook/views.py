@@ -1,0 +1,55 @@
+"""What clients see of a job: the API's answer and the ``data`` of every callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from videohook.models import EventType, Job
+
+# The delivery log shown on GET keeps the most recent attempts only.
+MAX_ATTEMPTS_SHOWN = 50
+
+
+def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool = True) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": job.job_id,
+        "status": job.status.value,
+        "model": job.model,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "finished_at": job.finished_at,
+        "upstream": {"id": job.upstream_id, "status": job.upstream_status},
+        "input": job.input,
+        "metadata": job.metadata,
+        "video": None,
+        "error": job.error.model_dump() if job.error else None,
+    }
+    if job.video is not None:
+        view["video"] = {
+            "bucket": job.video.bucket,
+            "key": job.video.key,
+            "size": job.video.size,
+            "sha256": job.video.sha256,
+            "content_type": job.video.content_type,
+            "url": video_url,
+        }
+    if include_deliveries:
+        view["callback"] = {
+            "url": job.callback_url,
+            "status": job.callback_status.value if job.callback_status else None,
+            "attempts": [
+                attempt.model_dump(mode="json", exclude_none=True)
+                for attempt in job.deliveries[-MAX_ATTEMPTS_SHOWN:]
+            ],
+        }
+    return view
+
+
+def event_payload(job: Job, event_type: EventType, *, video_url: str | None) -> dict[str, Any]:
+    """The Standard Webhooks body: ``timestamp`` is when the event happened, not when this
+    attempt was sent (that is the ``webhook-timestamp`` header)."""
+    return {
+        "type": event_type.value,
+        "timestamp": job.finished_at or job.updated_at,
+        "data": job_view(job, video_url=video_url, include_deliveries=False),
+    }

@@ -1,0 +1,1 @@
+"""The no-Docker, no-AWS local stack: moto server, upstream simulator, API front, drivers."""

@@ -1,0 +1,108 @@
+"""A webhook receiver on loopback: records every callback it gets and answers with a
+scripted status (200 by default). Used by ``make demo`` and by the tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReceivedCallback:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class ScriptedAnswer:
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b'{"ok":true}'
+    delay_seconds: float = 0.0
+
+
+class WebhookReceiver:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.received: list[ReceivedCallback] = []
+        self._script: deque[ScriptedAnswer] = deque()
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/hooks/videohook"
+
+    def start(self) -> WebhookReceiver:
+        threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def answer_next(self, *answers: ScriptedAnswer) -> None:
+        """Queue answers for the next callbacks; once they are used up, 200 again."""
+        with self._lock:
+            self._script.extend(answers)
+
+    def wait_for(self, count: int, timeout: float) -> list[ReceivedCallback]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.received) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{len(self.received)} of {count} callbacks arrived in {timeout} s")
+                self._arrived.wait(left)
+            return list(self.received)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    answer = receiver._script.popleft() if receiver._script else ScriptedAnswer()
+                if answer.delay_seconds:
+                    time.sleep(answer.delay_seconds)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except OSError:
+                    pass  # the sender gave up waiting (a timeout test): nothing to answer
+                with receiver._arrived:
+                    receiver.received.append(
+                        ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status)
+                    )
+                    receiver._arrived.notify_all()
+
+        return Handler

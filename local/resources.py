@@ -1,0 +1,158 @@
+"""Creates the service's AWS resources in moto from ``template.yaml`` itself, so the local
+stack and the tests cannot drift from what ``sam deploy`` creates: the tables' keys and
+indexes, the queue's redrive policy, the bucket's EventBridge switch all come from there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads ``!Ref``/``!GetAtt``/``!Sub``... as plain ``{"Fn::...": value}`` mappings."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@cache
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - safe loader subclass
+
+
+def resource_properties(logical_id: str) -> dict[str, Any]:
+    return dict(template()["Resources"][logical_id]["Properties"])
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    jobs_table: str
+    idempotency_table: str
+    bucket: str
+    notify_queue_url: str
+    notify_dlq_url: str
+    video_events_queue_url: str
+    upstream_secret_id: str
+    webhook_secret_id: str
+
+    def environment(self) -> dict[str, str]:
+        """The variables the functions read in AWS, pointing at these resources."""
+        return {
+            "JOBS_TABLE_NAME": self.jobs_table,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table,
+            "VIDEOS_BUCKET_NAME": self.bucket,
+            "NOTIFY_QUEUE_URL": self.notify_queue_url,
+            "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
+            "WEBHOOK_SECRET_ID": self.webhook_secret_id,
+        }
+
+
+def _create_table(dynamodb: Any, logical_id: str, name: str) -> None:
+    properties = resource_properties(logical_id)
+    dynamodb.create_table(TableName=name, **{k: properties[k] for k in TABLE_PROPERTIES if k in properties})
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def max_receive_count() -> int:
+    redrive = resource_properties("NotifyQueue")["RedrivePolicy"]
+    return int(redrive["maxReceiveCount"])
+
+
+def provision(
+    session: boto3.Session,
+    *,
+    upstream_api_key: str,
+    webhook_secret: str,
+    prefix: str = "videohook",
+    receive_count: int | None = None,
+) -> LocalResources:
+    """Create every resource the functions use. ``receive_count`` overrides the template's
+    ``maxReceiveCount`` when the retry schedule is shortened (local mode, tests)."""
+    dynamodb = session.client("dynamodb")
+    s3 = session.client("s3")
+    sqs = session.client("sqs")
+    events = session.client("events")
+    secrets = session.client("secretsmanager")
+
+    names = LocalResources(
+        jobs_table=f"{prefix}-jobs",
+        idempotency_table=f"{prefix}-idempotency",
+        bucket=f"{prefix}-videos",
+        notify_queue_url="",
+        notify_dlq_url="",
+        video_events_queue_url="",
+        upstream_secret_id=f"{prefix}/aimlapi-api-key",
+        webhook_secret_id=f"{prefix}/webhook-signing-secret",
+    )
+    _create_table(dynamodb, "JobsTable", names.jobs_table)
+    _create_table(dynamodb, "IdempotencyTable", names.idempotency_table)
+
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-notify-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_properties = resource_properties("NotifyQueue")
+    notify_url = sqs.create_queue(
+        QueueName=f"{prefix}-notify",
+        Attributes={
+            "VisibilityTimeout": str(queue_properties["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receive_count or max_receive_count()}
+            ),
+        },
+    )["QueueUrl"]
+
+    s3.create_bucket(Bucket=names.bucket)
+    if resource_properties("VideosBucket")["NotificationConfiguration"]["EventBridgeConfiguration"]:
+        s3.put_bucket_notification_configuration(
+            Bucket=names.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+    # Stands in for a downstream consumer of the bucket's events (not part of the template).
+    events_url = sqs.create_queue(QueueName=f"{prefix}-video-events")["QueueUrl"]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name=f"{prefix}-video-created",
+        EventPattern=json.dumps(
+            {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {"bucket": {"name": [names.bucket]}}}
+        ),
+    )
+    events.put_targets(Rule=f"{prefix}-video-created", Targets=[{"Id": "consumer", "Arn": events_arn}])
+
+    secrets.create_secret(Name=names.upstream_secret_id, SecretString=upstream_api_key)
+    secrets.create_secret(Name=names.webhook_secret_id, SecretString=webhook_secret)
+
+    return LocalResources(
+        jobs_table=names.jobs_table,
+        idempotency_table=names.idempotency_table,
+        bucket=names.bucket,
+        notify_queue_url=notify_url,
+        notify_dlq_url=dlq_url,
+        video_events_queue_url=events_url,
+        upstream_secret_id=names.upstream_secret_id,
+        webhook_secret_id=names.webhook_secret_id,
+    )
