@@ -185,26 +185,30 @@ class LocalStack:
         ]
         while not self._stopping.is_set():
             try:
-                received = sqs.receive_message(
-                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
-                ).get("Messages", [])
-                if received:
-                    self._deliver_batch(sqs, queue_url, queue_arn, received)
+                run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1)
             except Exception as exc:
                 print(f"notifier batch failed: {exc!r}", flush=True)
                 self._stopping.wait(1)
 
-    @staticmethod
-    def _deliver_batch(sqs: Any, queue_url: str, queue_arn: str, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
-        answer = invoke("notifier", event, timeout_seconds=30) or {}
-        failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-            )
+
+def run_notifier_once(sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0) -> dict[str, Any] | None:
+    """What the SQS event source mapping does once: receive a batch, invoke the notifier,
+    delete what succeeded and leave the reported failures to their visibility timeout."""
+    messages = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+    ).get("Messages", [])
+    if not messages:
+        return None
+    event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
+    answer = invoke("notifier", event, timeout_seconds=30) or {}
+    failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+        )
+    return answer
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

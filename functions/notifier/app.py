@@ -13,7 +13,9 @@ from videohook.models import NotificationMessage
 from videohook.observability import logger, metrics, tracer
 from videohook.wiring import get_container
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still a normal answer here: each failure already
+# set its own retry delay, which an exception for the whole batch would undo.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

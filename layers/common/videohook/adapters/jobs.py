@@ -187,7 +187,8 @@ class JobRepository:
         allowed = [s.value for s in sources_of(status)]
         return self._update(
             job_id,
-            "SET " + ", ".join(sets) + " REMOVE lease_owner, lease_expires_at",
+            # The lease is kept: the same owner queues the notification next.
+            "SET " + ", ".join(sets),
             condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
             values=values,
             names={"#status": "status", **({"#error": "error"} if error is not None else {})},

@@ -1,0 +1,54 @@
+"""Steps the integration tests take through the service, as its users would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from local.lambdas import invoke
+from local.resources import LocalResources
+from local.stack import run_notifier_once
+from videohook.models import NotificationMessage
+
+
+def submit(call_api: Any, prompt: str | None = None, **changes: Any) -> str:
+    body = {
+        "model": "gen3a_turbo",
+        "image_url": "https://images.example.com/first.png",
+        "callback_url": "https://hooks.example.com/videohook",
+        **({"prompt": prompt} if prompt else {}),
+        **changes,
+    }
+    status, answer, _ = call_api("submit_create_gen3a_turbo", body=body)
+    assert status == 202, answer
+    return answer["id"]
+
+
+def tick(load_event: Any) -> dict[str, int]:
+    return invoke("poller", load_event("poller_schedule_tick"))
+
+
+def job(call_api: Any, job_id: str, api_key_id: str = "client-a") -> dict[str, Any]:
+    status, body, _ = call_api(
+        "submit_get_generation", path=f"/v1/generations/{job_id}", api_key_id=api_key_id
+    )
+    assert status == 200, body
+    return body
+
+
+def queued_messages(aws: LocalResources) -> list[NotificationMessage]:
+    sqs = boto3.client("sqs")
+    found = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=aws.notify_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return found
+        found.extend(NotificationMessage.model_validate_json(m["Body"]) for m in batch)
+
+
+def notify(aws: LocalResources) -> dict[str, Any] | None:
+    """One run of the notifier over the queue, as the SQS event source would do it."""
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=aws.notify_queue_url, AttributeNames=["QueueArn"])
+    return run_notifier_once(sqs, aws.notify_queue_url, arn["Attributes"]["QueueArn"])

@@ -1,0 +1,210 @@
+"""The poller function on its schedule event: moto for AWS, the simulator over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from local.upstream_simulator import UpstreamSimulator
+from tests.integration.flows import job, queued_messages, submit, tick
+from videohook.models import NotificationMessage
+
+
+def test_a_finished_video_is_copied_byte_for_byte_and_one_notification_is_queued(
+    call_api, simulator: UpstreamSimulator, aws, load_event
+):
+    job_id = submit(call_api)
+    upstream_id = job(call_api, job_id)["upstream"]["id"]
+
+    first = tick(load_event)
+    assert first["in_flight"] == 1
+    assert job(call_api, job_id)["status"] == "generating"
+
+    second = tick(load_event)
+    assert second["completed"] == 1
+
+    finished = job(call_api, job_id)
+    assert finished["status"] == "completed"
+    served = simulator.video_bytes_for(upstream_id)
+    stored = boto3.client("s3").get_object(Bucket=aws.bucket, Key=finished["video"]["key"])
+    assert stored["Body"].read() == served
+    assert stored["Metadata"] == {"job-id": job_id, "upstream-id": upstream_id, "model": "gen3a_turbo"}
+    assert finished["video"]["size"] == len(served)
+    assert finished["video"]["sha256"] == hashlib.sha256(served).hexdigest()
+    assert finished["video"]["url"].startswith("https://") or finished["video"]["url"].startswith("http")
+    assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.completed")]
+
+    # The job has left the pending index: more ticks do nothing to it.
+    assert tick(load_event)["due"] == 0
+    assert simulator.count("retrieve") == 2
+
+
+def test_the_presigned_url_serves_the_copy(call_api, simulator, load_event):
+    job_id = submit(call_api)
+    tick(load_event)
+    tick(load_event)
+    finished = job(call_api, job_id)
+
+    import requests  # moto answers presigned URLs in-process
+
+    downloaded = requests.get(finished["video"]["url"], timeout=10)
+    assert downloaded.status_code == 200
+    assert downloaded.content == simulator.video_bytes_for(finished["upstream"]["id"])
+
+
+@pytest.mark.parametrize("shape", ["list", "object"])
+def test_both_video_shapes_of_the_reference_are_understood(call_api, simulator, load_event, shape):
+    simulator.video_shape = shape
+    job_id = submit(call_api)
+
+    tick(load_event)
+    tick(load_event)
+
+    assert job(call_api, job_id)["status"] == "completed"
+
+
+def test_an_upstream_failure_fails_the_job_with_the_providers_reason(call_api, aws, load_event):
+    job_id = submit(call_api, prompt="a dangerous scene [fail]")
+
+    tick(load_event)
+    tick(load_event)
+
+    failed = job(call_api, job_id)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "generation_failed"
+    assert "Content moderation rejected the prompt" in failed["error"]["message"]
+    assert failed["video"] is None
+    assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.failed")]
+
+
+@pytest.mark.parametrize("final", ["failed", "cancelled", "expired", "timeout"])
+def test_every_failure_status_in_the_wild_fails_the_job(call_api, load_event, final):
+    job_id = submit(call_api, prompt=f"scene [status:{final}]")
+
+    tick(load_event)
+    tick(load_event)
+
+    assert job(call_api, job_id)["status"] == "failed"
+
+
+def test_succeeded_is_success_too(call_api, load_event):
+    job_id = submit(call_api, prompt="scene [status:succeeded]")
+
+    tick(load_event)
+    tick(load_event)
+
+    assert job(call_api, job_id)["status"] == "completed"
+
+
+def test_an_unknown_status_keeps_the_job_in_flight(call_api, load_event, aws):
+    job_id = submit(call_api, prompt="scene [status:rendering_frames]")
+
+    for _ in range(4):
+        tick(load_event)
+
+    assert job(call_api, job_id)["status"] in ("queued", "generating")
+    assert job(call_api, job_id)["upstream"]["status"] == "rendering_frames"
+    assert queued_messages(aws) == []
+
+
+def test_a_job_past_its_age_limit_fails_as_timed_out(call_api, load_event, aws, monkeypatch, service):
+    job_id = submit(call_api, prompt="never ends [status:rendering_frames]")
+    old = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    boto3.client("dynamodb").update_item(
+        TableName=aws.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET created_at = :old",
+        ExpressionAttributeValues={":old": {"S": old}},
+    )
+
+    tick(load_event)
+
+    timed_out = job(call_api, job_id)
+    assert timed_out["status"] == "failed"
+    assert timed_out["error"]["code"] == "timed_out"
+    assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.failed")]
+
+
+@pytest.mark.parametrize("gone", [403, 404, 410])
+def test_an_expired_video_url_fails_the_job_with_that_reason(call_api, simulator, load_event, gone):
+    simulator.video_status = gone
+    job_id = submit(call_api)
+
+    tick(load_event)
+    tick(load_event)
+
+    failed = job(call_api, job_id)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "video_expired"
+    assert str(gone) in failed["error"]["message"]
+
+
+def test_a_truncated_download_is_never_stored_as_completed_and_is_retried(
+    call_api, simulator, aws, load_event
+):
+    simulator.truncate_video_at = 1000
+    job_id = submit(call_api)
+    tick(load_event)
+
+    tick(load_event)
+
+    assert job(call_api, job_id)["status"] == "generating"
+    assert boto3.client("s3").list_objects_v2(Bucket=aws.bucket).get("KeyCount") == 0
+    assert queued_messages(aws) == []
+
+    simulator.truncate_video_at = None
+    tick(load_event)
+    finished = job(call_api, job_id)
+    assert finished["status"] == "completed"
+    assert finished["video"]["size"] == len(simulator.video_bytes_for(finished["upstream"]["id"]))
+
+
+def test_a_large_video_is_copied_multipart(call_api, simulator, aws, load_event):
+    payload = bytes(range(256)) * (64 * 1024 * 3 // 2)  # 24 MiB: three 8 MiB parts
+    simulator.video_bytes = payload
+    job_id = submit(call_api)
+
+    tick(load_event)
+    tick(load_event)
+
+    finished = job(call_api, job_id)
+    assert finished["video"]["size"] == len(payload)
+    assert finished["video"]["sha256"] == hashlib.sha256(payload).hexdigest()
+    head = boto3.client("s3").head_object(Bucket=aws.bucket, Key=finished["video"]["key"])
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart ETag names its part count
+
+
+def test_upstream_retrieve_errors_are_retried_and_do_not_fail_the_job(call_api, simulator, load_event):
+    job_id = submit(call_api)
+    simulator.inject("retrieve", 503, count=10)
+
+    report = tick(load_event)
+
+    assert report["in_flight"] == 1
+    assert job(call_api, job_id)["status"] == "queued"
+    simulator.clear_faults()
+    tick(load_event)
+    tick(load_event)
+    assert job(call_api, job_id)["status"] == "completed"
+
+
+def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(
+    call_api, aws, load_event
+):
+    job_id = submit(call_api)
+    tick(load_event)
+    tick(load_event)
+
+    messages = boto3.client("sqs").receive_message(QueueUrl=aws.video_events_queue_url, MaxNumberOfMessages=10)
+    events = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    sample = load_event("s3_video_object_created")
+    assert len(events) == 1
+    assert events[0]["source"] == sample["source"]
+    assert events[0]["detail-type"] == sample["detail-type"]
+    assert events[0]["detail"]["bucket"]["name"] == aws.bucket
+    assert events[0]["detail"]["object"]["key"] == f"videos/{job_id}.mp4"
+    assert set(sample["detail"]["object"]) <= set(events[0]["detail"]["object"]) | {"etag", "sequencer"}
