@@ -92,7 +92,9 @@ def proxy_event(
 
 
 class ApiFront:
-    def __init__(self, handler: Handler, *, api_keys: list[str], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, handler: Handler, *, api_keys: list[str], host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self._handler = handler
         self._keys = {key: api_key_id(key) for key in api_keys if key}
         self._server = ThreadingHTTPServer((host, port), self._request_handler())
@@ -119,7 +121,7 @@ class ApiFront:
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # request lines would carry nothing a reader needs; the handler logs
 
             def _answer(self) -> None:
@@ -154,6 +156,6 @@ class ApiFront:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
         return RequestHandler

@@ -40,7 +40,7 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - safe loader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
 
 
 def resource_properties(logical_id: str) -> dict[str, Any]:
@@ -113,7 +113,9 @@ def provision(
     _create_table(dynamodb, "IdempotencyTable", names.idempotency_table)
 
     dlq_url = sqs.create_queue(QueueName=f"{prefix}-notify-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     queue_properties = resource_properties("NotifyQueue")
     notify_url = sqs.create_queue(
         QueueName=f"{prefix}-notify",
@@ -138,7 +140,11 @@ def provision(
     events.put_rule(
         Name=f"{prefix}-video-created",
         EventPattern=json.dumps(
-            {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {"bucket": {"name": [names.bucket]}}}
+            {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [names.bucket]}},
+            }
         ),
     )
     events.put_targets(Rule=f"{prefix}-video-created", Targets=[{"Id": "consumer", "Arn": events_arn}])

@@ -10,10 +10,10 @@ mapping for the notifier. The handlers are the very ones ``sam deploy`` ships.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,9 @@ class StackConfig:
         env = dict(os.environ if environ is None else environ)
         return cls(
             port=int(env.get("VIDEOHOOK_PORT", "3000")),
-            api_keys=[k.strip() for k in env.get("VIDEOHOOK_API_KEY", DEFAULT_API_KEY).split(",") if k.strip()],
+            api_keys=[
+                k.strip() for k in env.get("VIDEOHOOK_API_KEY", DEFAULT_API_KEY).split(",") if k.strip()
+            ],
             webhook_secret=env.get("WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET),
             aimlapi_base_url=env.get("AIMLAPI_BASE_URL") or None,
             aimlapi_api_key=env.get("AIMLAPI_API_KEY", DEFAULT_UPSTREAM_KEY),
@@ -78,6 +80,7 @@ class LocalStack:
         self.resources: LocalResources | None = None
 
     def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
@@ -142,15 +145,23 @@ class LocalStack:
             self.moto.stop()
 
     def banner(self) -> str:
-        assert self.front and self.resources and self.moto
+        assert self.front is not None
+        assert self.resources is not None
+        assert self.moto is not None
         host, port = self.moto.get_host_and_port()
-        upstream = self.simulator.base_url + " (simulator)" if self.simulator else self.config.aimlapi_base_url
+        upstream = (
+            self.simulator.base_url + " (simulator)" if self.simulator else self.config.aimlapi_base_url
+        )
         lines = [
             f"videohook local stack is up: {self.front.base_url}",
             f"  VIDEOHOOK_PORT={self.config.port}",
             f"  VIDEOHOOK_API_KEY={', '.join(self.config.api_keys)}  (send as x-api-key)",
             f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}"
-            + ("  (the default development secret, see README)" if self.config.webhook_secret == DEFAULT_WEBHOOK_SECRET else ""),
+            + (
+                "  (the default development secret, see README)"
+                if self.config.webhook_secret == DEFAULT_WEBHOOK_SECRET
+                else ""
+            ),
             f"  AIMLAPI_BASE_URL={upstream}",
             f"  AIMLAPI_API_KEY={_masked(self.config.aimlapi_api_key)}",
             f"  POLL_INTERVAL_SECONDS={self.config.poll_interval_seconds:g}",
@@ -173,7 +184,7 @@ class LocalStack:
         while not self._stopping.wait(self.config.poll_interval_seconds):
             try:
                 invoke("poller", tick, timeout_seconds=60)
-            except Exception as exc:  # a failed tick is retried by the next, as in AWS
+            except Exception as exc:  # noqa: BLE001 - a failed tick is retried by the next, as in AWS
                 print(f"poller tick failed: {exc!r}", flush=True)
 
     def _drive_notifier(self) -> None:
@@ -186,12 +197,14 @@ class LocalStack:
         while not self._stopping.is_set():
             try:
                 run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the reader must outlive one bad batch
                 print(f"notifier batch failed: {exc!r}", flush=True)
                 self._stopping.wait(1)
 
 
-def run_notifier_once(sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0) -> dict[str, Any] | None:
+def run_notifier_once(
+    sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0
+) -> dict[str, Any] | None:
     """What the SQS event source mapping does once: receive a batch, invoke the notifier,
     delete what succeeded and leave the reported failures to their visibility timeout."""
     messages = sqs.receive_message(

@@ -23,6 +23,7 @@ request headers. Run it standalone with ``python -m local.upstream_simulator``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import hmac
 import ipaddress
@@ -73,9 +74,7 @@ DURATIONS = (5, 10)
 MAX_PROMPT_CHARS = 1000
 MAX_SEED = 4_294_967_295
 IMAGE_URL_PREFIXES = ("https://", "http://", "data:")
-KNOWN_FIELDS = frozenset(
-    {"model", "prompt", "image_url", "last_image_url", "duration", "ratio", "seed"}
-)
+KNOWN_FIELDS = frozenset({"model", "prompt", "image_url", "last_image_url", "duration", "ratio", "seed"})
 SUCCESS_STATUSES = frozenset({"completed", "succeeded"})
 FAIL_MARKER = "[fail]"
 STATUS_MARKER = re.compile(r"\[status:([^\]\s]+)\]")
@@ -213,9 +212,7 @@ def validate_create_body(payload: Any, *, reject_unknown_fields: bool = True) ->
         elif len(prompt) > MAX_PROMPT_CHARS:
             problems.append(f"prompt must be at most {MAX_PROMPT_CHARS} characters")
 
-    if "duration" in payload and not (
-        _is_int(payload["duration"]) and payload["duration"] in DURATIONS
-    ):
+    if "duration" in payload and not (_is_int(payload["duration"]) and payload["duration"] in DURATIONS):
         problems.append(f"duration must be one of: {', '.join(map(str, DURATIONS))}")
 
     if "ratio" in payload:
@@ -369,10 +366,8 @@ class UpstreamSimulator:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -452,9 +447,7 @@ class UpstreamSimulator:
 
     # -- request handling (called from handler threads) --------------------------------
 
-    def _handle(
-        self, method: str, raw_path: str, headers: RequestHeaders, body: bytes
-    ) -> _Response:
+    def _handle(self, method: str, raw_path: str, headers: RequestHeaders, body: bytes) -> _Response:
         split = urlsplit(raw_path)
         path = split.path
         query = parse_qs(split.query, keep_blank_values=True)
@@ -521,15 +514,11 @@ class UpstreamSimulator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return self._error(401, raw_path, "Missing or malformed Authorization header")
-        if self.api_key is not None and not hmac.compare_digest(
-            token.encode(), self.api_key.encode()
-        ):
+        if self.api_key is not None and not hmac.compare_digest(token.encode(), self.api_key.encode()):
             return self._error(401, raw_path, "Invalid API key")
         return None
 
-    def _create(
-        self, headers: RequestHeaders, body: bytes, payload: Any, raw_path: str
-    ) -> _Response:
+    def _create(self, headers: RequestHeaders, body: bytes, payload: Any, raw_path: str) -> _Response:
         denied = self._check_auth(headers, raw_path)
         if denied is not None:
             return denied
@@ -559,9 +548,7 @@ class UpstreamSimulator:
             status = int(self.create_status)
         return self._json(status, {self.id_field: gen.id, "status": "queued"})
 
-    def _retrieve(
-        self, headers: RequestHeaders, query: dict[str, list[str]], raw_path: str
-    ) -> _Response:
+    def _retrieve(self, headers: RequestHeaders, query: dict[str, list[str]], raw_path: str) -> _Response:
         denied = self._check_auth(headers, raw_path)
         if denied is not None:
             return denied
@@ -736,10 +723,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # noqa: BLE001 - a simulator bug must still answer
             _log.exception("upstream simulator: error answering %s", method)
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self._write(sim._error(500, self.path, "Simulator error"), head=False)
-            except OSError:
-                pass
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -796,10 +781,8 @@ class _Handler(BaseHTTPRequestHandler):
             # really close the socket for the client to see an incomplete read.
             self.close_connection = True
             self.wfile.flush()
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _close_iterable(chunks: Iterable[bytes]) -> None:

@@ -117,8 +117,12 @@ def call_api(service: wiring.Container, load_event: Callable[[str], dict[str, An
     """Invoke the submit handler with an API Gateway event, optionally altered."""
 
     def call(
-        event_name: str, *, body: dict[str, Any] | None = None, path: str | None = None,
-        api_key_id: str | None = "client-a", headers: dict[str, str] | None = None,
+        event_name: str,
+        *,
+        body: dict[str, Any] | None = None,
+        path: str | None = None,
+        api_key_id: str | None = "client-a",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         event = load_event(event_name)
         if body is not None:

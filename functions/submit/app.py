@@ -57,7 +57,7 @@ def handle_not_found(_: Exception) -> Response:
 
 
 @app.exception_handler(Exception)
-def handle_unexpected(exc: Exception) -> Response:
+def handle_unexpected(_: Exception) -> Response:
     logger.exception("Unexpected error")
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong")
 

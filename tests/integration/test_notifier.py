@@ -162,6 +162,7 @@ def test_redeliver_by_another_client_is_a_404_and_queues_nothing(call_api, load_
     )
 
     assert status == 404
+    assert body["error"]["code"] == "not_found"
     assert notify(aws) is None
     assert len(receiver.received) == 1
 
@@ -204,7 +205,9 @@ def test_a_callback_host_that_now_resolves_to_a_private_address_is_refused_at_de
     tick(load_event)
     tick(load_event)
     # The host passed the check at submit; by delivery time its DNS points inside.
-    service.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver({"hooks.example.com": [address]}))
+    service.guard = CallbackUrlGuard(
+        local_mode=True, resolver=fake_resolver({"hooks.example.com": [address]})
+    )
     service.notifier._guard = service.guard
 
     answer = notify(aws)

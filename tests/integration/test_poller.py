@@ -192,14 +192,14 @@ def test_upstream_retrieve_errors_are_retried_and_do_not_fail_the_job(call_api, 
     assert job(call_api, job_id)["status"] == "completed"
 
 
-def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(
-    call_api, aws, load_event
-):
+def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(call_api, aws, load_event):
     job_id = submit(call_api)
     tick(load_event)
     tick(load_event)
 
-    messages = boto3.client("sqs").receive_message(QueueUrl=aws.video_events_queue_url, MaxNumberOfMessages=10)
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=aws.video_events_queue_url, MaxNumberOfMessages=10
+    )
     events = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     sample = load_event("s3_video_object_created")
     assert len(events) == 1

@@ -16,7 +16,9 @@ def stored_jobs(aws: LocalResources) -> list[dict]:
     return boto3.client("dynamodb").scan(TableName=aws.jobs_table)["Items"]  # tests may scan
 
 
-def test_gen3a_submit_creates_one_upstream_task_and_stores_a_pending_job(call_api, simulator, aws, load_event):
+def test_gen3a_submit_creates_one_upstream_task_and_stores_a_pending_job(
+    call_api, simulator, aws, load_event
+):
     status, body, headers = call_api("submit_create_gen3a_turbo")
 
     assert status == 202
@@ -96,7 +98,11 @@ VALID = {
         ({"seed": 1.5}, "seed", "integer"),
         ({"ratio": "4:3"}, "ratio", "'16:9' or '9:16'"),
         ({"model": "gen4_turbo", "ratio": "5:4"}, "ratio", "21:9"),
-        ({"model": "gen4_turbo", "last_image_url": "https://images.example.com/b.png"}, "last_image_url", "not a field"),
+        (
+            {"model": "gen4_turbo", "last_image_url": "https://images.example.com/b.png"},
+            "last_image_url",
+            "not a field",
+        ),
         ({"callback_url": "ftp://hooks.example.com/x"}, "callback_url", "https"),
         ({"callback_url": "https://user:pw@hooks.example.com/x"}, "callback_url", "credentials"),
         ({"callback_url": "https://10.0.0.8/hook"}, "callback_url", "private"),

@@ -58,9 +58,7 @@ def body(**overrides: object) -> dict[str, object]:
 
 
 def create(sim: UpstreamSimulator, http: requests.Session, **overrides: object):
-    return http.post(
-        sim.base_url + GENERATION_PATH, json=body(**overrides), headers=AUTH, timeout=TIMEOUT
-    )
+    return http.post(sim.base_url + GENERATION_PATH, json=body(**overrides), headers=AUTH, timeout=TIMEOUT)
 
 
 def retrieve(sim: UpstreamSimulator, http: requests.Session, gen_id: str, **kwargs):
@@ -203,9 +201,7 @@ def test_create_accepts_valid_bodies(sim, http, overrides):
     ],
 )
 def test_create_and_retrieve_reject_bad_credentials_with_401(sim, http, headers):
-    response = http.post(
-        sim.base_url + GENERATION_PATH, json=body(), headers=headers, timeout=TIMEOUT
-    )
+    response = http.post(sim.base_url + GENERATION_PATH, json=body(), headers=headers, timeout=TIMEOUT)
     payload = assert_error_shape(response, 401)
     assert API_KEY not in response.text and "wrong-key" not in payload["message"]
     assert sim.generations == {}
@@ -252,9 +248,7 @@ def test_progression_generating_then_completed_with_alternating_video_shape(sim,
     assert (gens[second].status, gens[second].retrieves) == ("completed", 2)
     assert sim.count("retrieve") == 5
     assert all(
-        c.query == {"generation_id": [c.query["generation_id"][0]]}
-        for c in sim.calls
-        if c.kind == "retrieve"
+        c.query == {"generation_id": [c.query["generation_id"][0]]} for c in sim.calls if c.kind == "retrieve"
     )
 
 

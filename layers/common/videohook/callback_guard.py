@@ -60,7 +60,9 @@ class CallbackUrlGuard:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            addresses = [str(ipaddress.ip_address(host))] if _is_ip_literal(host) else self._resolve(host, port)
+            addresses = (
+                [str(ipaddress.ip_address(host))] if _is_ip_literal(host) else self._resolve(host, port)
+            )
         except (OSError, UnicodeError):
             reason = f"host {host!r} does not resolve"
             raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)]) from None

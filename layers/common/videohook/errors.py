@@ -44,9 +44,7 @@ class UpstreamError(VideohookError):
     code = "upstream_error"
     retryable = False
 
-    def __init__(
-        self, message: str, *, status: int | None = None, details: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, details: Any = None) -> None:
         super().__init__(message, details=details)
         self.status = status
 

@@ -126,9 +126,7 @@ class _GenerationRequestBase(BaseModel):
 
     def upstream_fields(self) -> dict[str, Any]:
         """The request as the provider's generation schema names it (without ``model``)."""
-        fields = self.model_dump(
-            exclude={"model", "callback_url", "metadata"}, exclude_none=True
-        )
+        fields = self.model_dump(exclude={"model", "callback_url", "metadata"}, exclude_none=True)
         return fields
 
 
@@ -296,7 +294,7 @@ def parse_generation_request(body: str | None, *, local_mode: bool) -> Gen3aTurb
         raise InvalidRequest("The request body must be a JSON object", details=[])
     try:
         document = json.loads(body)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidRequest(f"The request body is not valid JSON: {exc.msg}", details=[]) from None
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object", details=[])

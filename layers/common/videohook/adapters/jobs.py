@@ -141,8 +141,13 @@ class JobRepository:
     ) -> Job | None:
         """Still in flight: note what the provider said, come back later, free the lease."""
         values = _values(
-            owner=owner, next=next_check_at, us=upstream_status, status=status.value,
-            updated=updated_at, one=1, zero=0,
+            owner=owner,
+            next=next_check_at,
+            us=upstream_status,
+            status=status.value,
+            updated=updated_at,
+            one=1,
+            zero=0,
         )
         allowed = [s.value for s in (JobStatus.QUEUED, JobStatus.GENERATING)]
         return self._update(
@@ -171,12 +176,20 @@ class JobRepository:
         """The terminal transition, with its outbox entry in the same write: the job stays in
         the pending index (due now) until its notification is queued."""
         values = _values(
-            owner=owner, status=status.value, event=event.value, now=now, at=finished_at,
+            owner=owner,
+            status=status.value,
+            event=event.value,
+            now=now,
+            at=finished_at,
             us=upstream_status or status.value,
         )
         sets = [
-            "#status = :status", "outbox_event = :event", "next_check_at = :now",
-            "finished_at = :at", "updated_at = :at", "upstream_status = :us",
+            "#status = :status",
+            "outbox_event = :event",
+            "next_check_at = :now",
+            "finished_at = :at",
+            "updated_at = :at",
+            "upstream_status = :us",
         ]
         if video is not None:
             values.update(_values(video=video.model_dump(mode="json")))
@@ -205,7 +218,10 @@ class JobRepository:
             "REMOVE outbox_event, pending_partition, next_check_at, lease_owner, lease_expires_at",
             condition="lease_owner = :owner AND outbox_event = :event",
             values=_values(
-                owner=owner, event=event.value, at=queued_at, exp=expires_at,
+                owner=owner,
+                event=event.value,
+                at=queued_at,
+                exp=expires_at,
                 pending=CallbackStatus.PENDING.value,
             ),
         )

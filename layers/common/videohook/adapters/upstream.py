@@ -173,9 +173,7 @@ class UpstreamClient:
         # A create that may have reached the provider is never sent again: each one is
         # charged. Only answers that say "not processed" (429, 500/502/503) and failures
         # to connect are retried; a read timeout or a 504 leaves the outcome unknown.
-        response = self._send(
-            "POST", route.create_path, json=body, retry_ambiguous=False, operation="create"
-        )
+        response = self._send("POST", route.create_path, json=body, retry_ambiguous=False, operation="create")
         payload = self._json(response)
         generation_id = payload.get("id") or payload.get("generation_id")
         if not isinstance(generation_id, str) or not generation_id:
@@ -230,7 +228,7 @@ class UpstreamClient:
             if retryable and not last_try:
                 self._backoff(attempt, _retry_after_seconds(response), operation, response.status_code)
                 continue
-            raise self._error_for(response, operation)
+            raise self._error_for(response)
         raise AssertionError("unreachable: the loop either returns or raises")
 
     def _backoff(self, attempt: int, retry_after: float | None, operation: str, cause: object) -> None:
@@ -244,7 +242,7 @@ class UpstreamClient:
         self._sleep(delay)
 
     @staticmethod
-    def _error_for(response: requests.Response, operation: str) -> UpstreamError:
+    def _error_for(response: requests.Response) -> UpstreamError:
         status = response.status_code
         reason = _error_message(response)
         if status == 400:
@@ -254,9 +252,7 @@ class UpstreamClient:
                 "The provider refused videohook's API key; an operator must fix it", status=status
             )
         if status == 403:
-            return UpstreamOutOfCredits(
-                f"The provider account is out of credits: {reason}", status=status
-            )
+            return UpstreamOutOfCredits(f"The provider account is out of credits: {reason}", status=status)
         if status == 404:
             return UpstreamNotFound(f"The provider does not know this generation: {reason}", status=status)
         if status == 504:
@@ -272,5 +268,7 @@ class UpstreamClient:
                 "The provider answered with a body that is not JSON", status=response.status_code
             ) from None
         if not isinstance(payload, dict):
-            raise UpstreamUnavailable("The provider answered with unexpected JSON", status=response.status_code)
+            raise UpstreamUnavailable(
+                "The provider answered with unexpected JSON", status=response.status_code
+            )
         return payload

@@ -47,9 +47,7 @@ class _CountingReader:
             self.size += len(chunk)
             self.sha256.update(chunk)
         elif self._expected is not None and self.size != self._expected:
-            raise VideoCopyFailed(
-                f"The video download ended after {self.size} of {self._expected} bytes"
-            )
+            raise VideoCopyFailed(f"The video download ended after {self.size} of {self._expected} bytes")
         return chunk
 
 

@@ -82,9 +82,7 @@ class Poller:
         due = self._jobs.due_jobs(now, self._settings.batch_size)
         tally: Counter[str] = Counter()
         with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
-            for result in pool.map(
-                lambda job: self._process_in_time(job, owner, remaining_seconds), due
-            ):
+            for result in pool.map(lambda job: self._process_in_time(job, owner, remaining_seconds), due):
                 tally[result] += 1
         report = {"due": len(due), **tally}
         logger.info("Poller sweep finished", extra={"report": report})
@@ -97,7 +95,7 @@ class Poller:
             return "deferred"
         try:
             return self.process(job.job_id, owner)
-        except Exception:
+        except Exception:  # noqa: BLE001
             # One job's trouble must not end the sweep; the lease lapses and it is retried.
             logger.exception("Processing a job failed", extra={"job_id": job.job_id})
             self._jobs.release(job.job_id, owner)
@@ -147,7 +145,10 @@ class Poller:
     def _complete(self, job: Job, owner: str, generation: UpstreamGeneration) -> str:
         if not generation.video_url:
             return self._fail(
-                job, owner, "no_video", "The provider reported success without a video URL",
+                job,
+                owner,
+                "no_video",
+                "The provider reported success without a video URL",
                 generation.status,
             )
         key = self._videos.key_for(job.job_id)
@@ -158,13 +159,13 @@ class Poller:
         except VideoUnavailable as exc:
             return self._fail(job, owner, "video_expired", exc.message, generation.status)
         except VideoCopyFailed as exc:
-            logger.warning("Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message})
+            logger.warning(
+                "Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message}
+            )
             return self._reschedule(job, owner, generation.status, retry_now=True)
         return self._finish(job, owner, JobStatus.COMPLETED, generation.status, video=video)
 
-    def _fail(
-        self, job: Job, owner: str, code: str, message: str, upstream_status: str | None
-    ) -> str:
+    def _fail(self, job: Job, owner: str, code: str, message: str, upstream_status: str | None) -> str:
         error = JobError(code=code, message=message)
         return self._finish(job, owner, JobStatus.FAILED, upstream_status, error=error)
 
@@ -240,4 +241,3 @@ def _object_metadata(job: Job) -> dict[str, str]:
 
 def _age_message(settings: PollSettings) -> str:
     return f"The generation did not finish within {settings.max_age_seconds} s"
-

@@ -82,9 +82,7 @@ def get_generation(
     presigned_url_ttl_seconds: int,
 ) -> dict[str, Any]:
     job = jobs.get_for_owner(job_id, owner_id)
-    video_url = (
-        videos.presigned_url(job.video, presigned_url_ttl_seconds) if job.video is not None else None
-    )
+    video_url = videos.presigned_url(job.video, presigned_url_ttl_seconds) if job.video is not None else None
     return job_view(job, video_url=video_url)
 
 

@@ -1,0 +1,72 @@
+# videohook: `make run` serves the whole service locally; `make test` runs every test.
+# The first target that needs it builds .venv (and .tools for the SAM CLI) by itself.
+
+PYTHON ?= $(shell .ci/find-python)
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+SAM := $(TOOLS)/bin/sam
+# `sam build` needs the functions' runtime (python3.13) on PATH.
+RUNTIME_BIN := $(dir $(shell .ci/find-python))
+
+.DEFAULT_GOAL := help
+.PHONY: help run demo test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
+
+help: ## show this menu
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet "aws-sam-cli>=1.130"
+	touch $@
+
+venv: $(VENV)/.installed ## create the project venv
+tools: $(TOOLS)/.installed ## install the SAM CLI into its own venv
+
+run: venv ## run the whole service locally (moto, upstream simulator, API on :3000)
+	$(PY) -m local
+
+demo: venv ## one generation end to end against the local stack, callback verified
+	$(PY) -m local.demo
+
+simulator: venv ## run the upstream simulator alone on :8089
+	$(PY) -m local.upstream_simulator --port 8089 --seconds-to-complete 3
+
+test: venv ## unit, integration and end-to-end tests
+	$(PY) -m pytest
+
+test-unit: venv ## unit tests only (no sockets)
+	$(PY) -m pytest tests/unit
+
+test-integration: venv ## handlers under moto with loopback peers
+	$(PY) -m pytest tests/integration
+
+test-e2e: venv ## the local stack over HTTP
+	$(PY) -m pytest tests/e2e
+
+lint: venv tools ## ruff, mypy, cfn-lint and sam validate --lint
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+
+format: venv ## apply ruff's fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+build: tools ## sam build (needs python3.13 on PATH)
+	PATH="$(RUNTIME_BIN):$$PATH" $(SAM) build
+
+deploy: build ## sam deploy --guided (needs an AWS account)
+	$(SAM) deploy --guided
+
+clean: ## remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis
