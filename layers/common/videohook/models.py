@@ -6,6 +6,7 @@ conditional writes enforce it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import uuid
@@ -81,7 +82,7 @@ def _check_image_source(value: str) -> str:
     if value.startswith("data:"):
         if len(value) > MAX_DATA_URI_CHARS:
             raise ValueError(f"data URI is longer than {MAX_DATA_URI_CHARS} characters")
-        if not DATA_URI.match(value):
+        if not DATA_URI.fullmatch(value):
             raise ValueError("must be a base64 data URI of a png, jpeg, webp or gif image")
         return value
     if len(value) > MAX_URL_CHARS:
@@ -160,6 +161,10 @@ def check_callback_url_form(url: str, *, local_mode: bool) -> None:
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not contain credentials")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError("has an invalid port") from None
     if not parts.hostname:
         raise ValueError("must be an absolute URL with a host")
     if parts.scheme == "https":
@@ -172,7 +177,13 @@ def check_callback_url_form(url: str, *, local_mode: bool) -> None:
 
 
 def _is_loopback_name(host: str) -> bool:
-    return host == "localhost" or host.startswith("127.") or host == "::1"
+    """``localhost`` or a loopback IP literal; never a DNS name that merely looks like one."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- What the service stores ----------------------------------------------------------------

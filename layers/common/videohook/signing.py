@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 
 SECRET_PREFIX = "whsec_"
+# Standard Webhooks libraries want 24 to 64 bytes; fewer would make signatures guessable.
+MIN_KEY_BYTES = 24
 
 
 def parse_signing_secrets(value: str) -> list[str]:
@@ -22,7 +24,7 @@ def parse_signing_secrets(value: str) -> list[str]:
         secrets = [document.get("current"), document.get("previous")]
         found = [secret for secret in secrets if isinstance(secret, str) and secret]
     else:
-        found = [text]
+        found = [text] if text else []
     if not found:
         raise ValueError("The webhook signing secret is empty")
     for secret in found:
@@ -32,9 +34,12 @@ def parse_signing_secrets(value: str) -> list[str]:
 
 def _key_bytes(secret: str) -> bytes:
     try:
-        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     except ValueError:
         raise ValueError("A webhook signing secret must be whsec_ followed by base64") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"A webhook signing secret must hold at least {MIN_KEY_BYTES} bytes")
+    return key
 
 
 @dataclass(frozen=True)

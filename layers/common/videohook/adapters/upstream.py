@@ -196,7 +196,7 @@ class UpstreamClient:
             id=str(payload.get("id") or payload.get("generation_id") or generation_id),
             status=str(payload.get("status") or "unknown"),
             video_url=extract_video_url(payload.get("video")),
-            error_message=extract_error_message(payload.get("error")),
+            error_message=self._redact(extract_error_message(payload.get("error"))),
         )
 
     def _send(
@@ -241,10 +241,14 @@ class UpstreamClient:
         )
         self._sleep(delay)
 
-    @staticmethod
-    def _error_for(response: requests.Response) -> UpstreamError:
+    def _redact(self, text: str | None) -> str | None:
+        """Provider text reaches clients and logs; our key must never ride along in it."""
+        key = self._api_key()
+        return text.replace(key, "[redacted]") if text and key else text
+
+    def _error_for(self, response: requests.Response) -> UpstreamError:
         status = response.status_code
-        reason = _error_message(response)
+        reason = self._redact(_error_message(response)) or ""
         if status == 400:
             return UpstreamRejected(f"The provider rejected the request: {reason}", status=status)
         if status == 401:

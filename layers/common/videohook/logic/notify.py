@@ -30,6 +30,7 @@ from videohook.models import (
     webhook_id,
 )
 from videohook.observability import logger, metrics
+from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
 from videohook.signing import WebhookSigner
 from videohook.views import event_payload
 
@@ -64,7 +65,8 @@ def retry_delay(attempt: int, delays: tuple[int, ...], retry_after: float | None
     if retry_after is not None:
         low, high = RETRY_AFTER_CLAMP
         planned = int(min(max(retry_after, planned * low), planned * high))
-    return max(0, round(planned * random.uniform(1 - JITTER, 1 + JITTER)))
+    jittered = round(planned * random.uniform(1 - JITTER, 1 + JITTER))
+    return max(0, min(jittered, MAX_SQS_VISIBILITY_SECONDS))
 
 
 class Notifier:
