@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
+        # An idle poller tick records no metric; Powertools warns about that on every tick.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
