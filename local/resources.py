@@ -78,6 +78,25 @@ def _create_table(dynamodb: Any, logical_id: str, name: str) -> None:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
+QUEUE_ATTRIBUTES = (
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+)
+
+
+def _queue_attributes(logical_id: str) -> dict[str, str]:
+    properties = resource_properties(logical_id)
+    return {
+        name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])
+        for name in QUEUE_ATTRIBUTES
+        if name in properties
+    }
+
+
 def max_receive_count() -> int:
     redrive = resource_properties("NotifyQueue")["RedrivePolicy"]
     return int(redrive["maxReceiveCount"])
@@ -112,15 +131,16 @@ def provision(
     _create_table(dynamodb, "JobsTable", names.jobs_table)
     _create_table(dynamodb, "IdempotencyTable", names.idempotency_table)
 
-    dlq_url = sqs.create_queue(QueueName=f"{prefix}-notify-dlq")["QueueUrl"]
+    dlq_url = sqs.create_queue(
+        QueueName=f"{prefix}-notify-dlq.fifo", Attributes=_queue_attributes("NotifyDeadLetterQueue")
+    )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    queue_properties = resource_properties("NotifyQueue")
     notify_url = sqs.create_queue(
-        QueueName=f"{prefix}-notify",
+        QueueName=f"{prefix}-notify.fifo",
         Attributes={
-            "VisibilityTimeout": str(queue_properties["VisibilityTimeout"]),
+            **_queue_attributes("NotifyQueue"),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receive_count or max_receive_count()}
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,9 +13,12 @@ from videohook.models import NotificationMessage
 from videohook.observability import logger, metrics, tracer
 from videohook.wiring import get_container
 
+# FIFO, one message group per job: a job whose callback is failing holds back only its own
+# later events, never other jobs'.
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every record failed is still a normal answer here: each failure already
 # set its own retry delay, which an exception for the whole batch would undo.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor.raise_on_entire_batch_failure = False
 
 
 @tracer.capture_method

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videohook import errors
 from videohook.logic.submit import get_generation, redeliver_callback, submit_generation
-from videohook.models import parse_generation_request
+from videohook.models import IDEMPOTENCY_HEADER, parse_generation_request, parse_idempotency_key
 from videohook.observability import logger, metrics, tracer
 from videohook.wiring import get_container
 
@@ -27,10 +27,13 @@ ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
     (errors.InvalidRequest, HTTPStatus.BAD_REQUEST),
     (errors.JobNotFound, HTTPStatus.NOT_FOUND),
     (errors.NothingToRedeliver, HTTPStatus.CONFLICT),
+    (errors.SubmissionInterrupted, HTTPStatus.CONFLICT),
+    (errors.IdempotencyKeyInProgress, HTTPStatus.CONFLICT),
+    (errors.IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
     (errors.UpstreamRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
     (errors.UpstreamOutOfCredits, HTTPStatus.SERVICE_UNAVAILABLE),
     (errors.UpstreamUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
-    (errors.UpstreamTimeout, HTTPStatus.GATEWAY_TIMEOUT),
+    (errors.UpstreamOutcomeUnknown, HTTPStatus.GATEWAY_TIMEOUT),
     (errors.UpstreamError, HTTPStatus.BAD_GATEWAY),
 ]
 
@@ -82,7 +85,9 @@ def create_generation() -> Response:
         jobs=container.jobs,
         upstream=container.upstream,
         guard=container.guard,
-        first_check_delay_seconds=container.settings.poll_min_interval_seconds,
+        pacing=container.submit_pacing,
+        idempotency_key=parse_idempotency_key(app.current_event.headers.get(IDEMPOTENCY_HEADER)),
+        idempotency=container.idempotency,
     )
     return Response(
         status_code=HTTPStatus.ACCEPTED,
@@ -117,4 +122,5 @@ def redeliver(job_id: str) -> Response:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    get_container().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -132,6 +132,8 @@ def test_a_duplicate_message_for_a_delivered_event_sends_nothing(call_api, load_
     sqs.send_message(
         QueueUrl=aws.notify_queue_url,
         MessageBody=json.dumps({"job_id": job_id, "event_type": "generation.completed"}),
+        MessageGroupId=job_id,
+        MessageDeduplicationId="a-copy-sent-after-the-deduplication-window",
     )
 
     notify(aws)

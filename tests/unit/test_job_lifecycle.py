@@ -31,23 +31,29 @@ def test_the_terminal_statuses_are_completed_and_failed():
     assert {status for status, targets in TRANSITIONS.items() if not targets} == TERMINAL_STATUSES
 
 
-def test_no_status_moves_to_itself_or_back_to_queued():
+def test_no_status_moves_to_itself_and_only_a_submitting_job_becomes_queued():
     for source, targets in TRANSITIONS.items():
         assert source not in targets
-        assert JobStatus.QUEUED not in targets
+        assert (JobStatus.QUEUED in targets) == (source is JobStatus.SUBMITTING)
 
 
-@pytest.mark.parametrize("target", [JobStatus.COMPLETED, JobStatus.FAILED])
-def test_a_job_finishes_only_from_queued_or_generating(target):
-    sources = sources_of(target)
+def test_a_job_completes_only_from_queued_or_generating():
+    sources = sources_of(JobStatus.COMPLETED)
 
     assert sorted(sources) == sorted([JobStatus.QUEUED, JobStatus.GENERATING])
-    assert len(sources) == len(set(sources))
+
+
+def test_a_job_can_fail_from_any_unfinished_status():
+    # A submit that died before recording its upstream id fails from "submitting".
+    sources = sources_of(JobStatus.FAILED)
+
+    assert sorted(sources) == sorted([JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.GENERATING])
 
 
 def test_only_a_queued_job_starts_generating():
     assert sources_of(JobStatus.GENERATING) == [JobStatus.QUEUED]
-    assert sources_of(JobStatus.QUEUED) == []
+    assert sources_of(JobStatus.QUEUED) == [JobStatus.SUBMITTING]
+    assert sources_of(JobStatus.SUBMITTING) == []
 
 
 def test_each_terminal_status_owes_its_own_event():

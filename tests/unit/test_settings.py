@@ -9,6 +9,7 @@ from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY
 
 REQUIRED = {
     "JOBS_TABLE_NAME": "videohook-jobs",
+    "IDEMPOTENCY_TABLE_NAME": "videohook-idempotency",
     "VIDEOS_BUCKET_NAME": "videohook-videos",
     "NOTIFY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-notify",
     "AIMLAPI_API_KEY_SECRET_ID": "videohook/aimlapi-api-key",

@@ -120,6 +120,7 @@ def test_every_required_setting_is_set_for_every_function(cfn):
 
     assert required == {
         "JOBS_TABLE_NAME",
+        "IDEMPOTENCY_TABLE_NAME",
         "VIDEOS_BUCKET_NAME",
         "NOTIFY_QUEUE_URL",
         "AIMLAPI_API_KEY_SECRET_ID",

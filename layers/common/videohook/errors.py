@@ -37,6 +37,21 @@ class NothingToRedeliver(VideohookError):
     code = "nothing_to_redeliver"
 
 
+class IdempotencyKeyReused(VideohookError):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInProgress(VideohookError):
+    code = "idempotency_key_in_progress"
+
+
+class SubmissionInterrupted(VideohookError):
+    """An earlier request with this Idempotency-Key died after it may have reached the
+    provider: sending it again could pay twice, so it is refused."""
+
+    code = "submission_interrupted"
+
+
 class UpstreamError(VideohookError):
     """The upstream answered in a way that ends this call. ``retryable`` says whether
     trying again later can help (429/5xx/timeouts) or not (400/401/403/404)."""
@@ -78,9 +93,16 @@ class UpstreamUnavailable(UpstreamError):
     retryable = True
 
 
-class UpstreamTimeout(UpstreamError):
-    code = "upstream_timeout"
+class UpstreamOutcomeUnknown(UpstreamError):
+    """The call may or may not have taken effect upstream (no answer, or an answer without
+    an id): a create in this state may have been charged and is never repeated."""
+
+    code = "upstream_outcome_unknown"
     retryable = True
+
+
+class UpstreamTimeout(UpstreamOutcomeUnknown):
+    code = "upstream_timeout"
 
 
 class VideoUnavailable(VideohookError):

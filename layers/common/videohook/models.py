@@ -6,6 +6,7 @@ conditional writes enforce it.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -38,6 +39,8 @@ DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|webp|gif);base64,[A-Za-z0-9+/]
 
 
 class JobStatus(StrEnum):
+    # Stored before the upstream create, so a submit that dies after paying is never lost.
+    SUBMITTING = "submitting"
     QUEUED = "queued"
     GENERATING = "generating"
     COMPLETED = "completed"
@@ -48,6 +51,7 @@ TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
 
 # The job lifecycle. A write that is not in this table is refused by a condition.
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.SUBMITTING: frozenset({JobStatus.QUEUED, JobStatus.FAILED}),
     JobStatus.QUEUED: frozenset({JobStatus.GENERATING, JobStatus.COMPLETED, JobStatus.FAILED}),
     JobStatus.GENERATING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED}),
     JobStatus.COMPLETED: frozenset(),
@@ -58,6 +62,10 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 def sources_of(target: JobStatus) -> list[JobStatus]:
     """Statuses a job may be in for a move to ``target`` to be legal."""
     return [source for source, targets in TRANSITIONS.items() if target in targets]
+
+
+# The error code of a job whose submit died between the upstream create and its record.
+SUBMIT_INTERRUPTED = "submit_interrupted"
 
 
 class EventType(StrEnum):
@@ -197,8 +205,13 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def new_job_id() -> str:
-    return f"gen_{uuid.uuid4().hex}"
+def new_job_id(owner_id: str | None = None, idempotency_key: str | None = None) -> str:
+    """Random, or derived from the client's idempotency key: a retried submit then finds the
+    job its first attempt stored, even if that attempt died before answering."""
+    if owner_id is None or idempotency_key is None:
+        return f"gen_{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}".encode()).hexdigest()
+    return f"gen_{digest[:32]}"
 
 
 class StoredVideo(BaseModel):
@@ -234,7 +247,7 @@ class Job(BaseModel):
     status: JobStatus
     model: str
     upstream_model: str
-    upstream_id: str
+    upstream_id: str | None = None
     upstream_status: str | None = None
     input: dict[str, Any]
     callback_url: str
@@ -329,3 +342,19 @@ def _field_error(error: Any) -> dict[str, str]:
     if error["type"] == "extra_forbidden":
         reason = f"is not a field of model {location[0]}"
     return {"field": field_path, "reason": reason}
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """Any 1-255 visible ASCII characters (a UUID is a good choice), or no header at all."""
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(value):
+        raise InvalidRequest(
+            f"Invalid {IDEMPOTENCY_HEADER} header",
+            details=[{"field": IDEMPOTENCY_HEADER, "reason": "must be 1 to 255 visible ASCII characters"}],
+        )
+    return value

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     jobs_table_name: str = Field(min_length=3)
     videos_bucket_name: str = Field(min_length=3)
     notify_queue_url: str = Field(min_length=1)
-    idempotency_table_name: str | None = None
+    idempotency_table_name: str = Field(min_length=3)
 
     aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")
     aimlapi_api_key_secret_id: str = Field(min_length=1)
@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Stop taking new jobs when the Lambda has less than this left.
     poll_deadline_margin_seconds: float = Field(default=20.0, ge=0)
     job_max_age_seconds: int = Field(default=7200, ge=60)
+    # Longer than the submit function's timeout: a job still "submitting" after this died.
+    submit_grace_seconds: int = Field(default=120, ge=0)
     video_download_timeout_seconds: float = Field(default=30.0, gt=0)
 
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=30)

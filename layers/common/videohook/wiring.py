@@ -14,6 +14,7 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
+from videohook.adapters.idempotency import IdempotentSubmissions
 from videohook.adapters.jobs import JobRepository
 from videohook.adapters.notifications import NotificationQueue
 from videohook.adapters.upstream import UpstreamClient
@@ -22,6 +23,7 @@ from videohook.adapters.webhooks import WebhookSender, hardened_session
 from videohook.callback_guard import CallbackUrlGuard
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.poll import Poller, PollSettings
+from videohook.logic.submit import SubmitPacing
 from videohook.settings import Settings, get_settings
 from videohook.signing import WebhookSigner, parse_signing_secrets
 
@@ -61,6 +63,17 @@ class Container:
     @cached_property
     def jobs(self) -> JobRepository:
         return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
+
+    @cached_property
+    def idempotency(self) -> IdempotentSubmissions:
+        return IdempotentSubmissions(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
+
+    @cached_property
+    def submit_pacing(self) -> SubmitPacing:
+        return SubmitPacing(
+            first_check_delay_seconds=self.settings.poll_min_interval_seconds,
+            submit_grace_seconds=self.settings.submit_grace_seconds,
+        )
 
     @cached_property
     def queue(self) -> NotificationQueue:

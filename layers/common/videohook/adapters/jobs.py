@@ -106,7 +106,8 @@ class JobRepository:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def insert(self, job: Job) -> None:
+    def insert(self, job: Job) -> bool:
+        """Store a new job; False if a job with this id already exists."""
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -114,7 +115,44 @@ class JobRepository:
                 ConditionExpression="attribute_not_exists(job_id)",
             )
         except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
             raise StorageError("Could not store the job") from exc
+        return True
+
+    def mark_submitted(
+        self, job_id: str, *, upstream_id: str, upstream_status: str, next_check_at: int, updated_at: str
+    ) -> Job | None:
+        """The provider accepted the generation: the job becomes ``queued``."""
+        return self._update(
+            job_id,
+            "SET #status = :queued, upstream_id = :uid, upstream_status = :us, "
+            "next_check_at = :next, updated_at = :at",
+            condition="#status = :submitting",
+            values=_values(
+                queued=JobStatus.QUEUED.value,
+                submitting=JobStatus.SUBMITTING.value,
+                uid=upstream_id,
+                us=upstream_status,
+                next=next_check_at,
+                at=updated_at,
+            ),
+            names={"#status": "status"},
+        )
+
+    def discard_submission(self, job_id: str) -> None:
+        """The provider refused the create: the job never existed for the client."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job_id}},
+                ConditionExpression="#status = :submitting",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_values(submitting=JobStatus.SUBMITTING.value),
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise StorageError("Could not discard the job") from exc
 
     def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None:
         """Take the job's lease if it is free or expired (its owner died). ``None``: someone

@@ -17,9 +17,16 @@ class NotificationQueue:
         self._client = client
         self._queue_url = queue_url
 
-    def send(self, message: NotificationMessage) -> None:
+    def send(self, message: NotificationMessage, *, deduplication_id: str) -> None:
+        """FIFO: one group per job keeps its events in order; a second send with the same
+        deduplication id within five minutes is dropped by SQS."""
         try:
-            self._client.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=message.model_dump_json(),
+                MessageGroupId=message.job_id,
+                MessageDeduplicationId=deduplication_id,
+            )
         except ClientError as exc:
             raise StorageError("Could not queue the notification") from exc
 

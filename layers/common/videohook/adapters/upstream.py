@@ -20,6 +20,7 @@ from videohook.errors import (
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamOutcomeUnknown,
     UpstreamOutOfCredits,
     UpstreamRejected,
     UpstreamTimeout,
@@ -177,7 +178,7 @@ class UpstreamClient:
         payload = self._json(response)
         generation_id = payload.get("id") or payload.get("generation_id")
         if not isinstance(generation_id, str) or not generation_id:
-            raise UpstreamUnavailable(
+            raise UpstreamOutcomeUnknown(
                 "The provider accepted the generation but returned no id", status=response.status_code
             )
         return UpstreamGeneration(id=generation_id, status=str(payload.get("status") or "queued"))

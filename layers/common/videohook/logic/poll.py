@@ -27,6 +27,7 @@ from videohook.errors import (
 )
 from videohook.models import (
     EVENT_FOR_STATUS,
+    SUBMIT_INTERRUPTED,
     Job,
     JobError,
     JobStatus,
@@ -34,6 +35,7 @@ from videohook.models import (
     StoredVideo,
     iso,
     utc_now,
+    webhook_id,
 )
 from videohook.observability import logger, metrics
 
@@ -112,6 +114,13 @@ class Poller:
             return "recovered"
         if job.is_terminal:
             return "skipped"
+        if job.status is JobStatus.SUBMITTING or job.upstream_id is None:
+            # Its submit died between the upstream create and recording the upstream id.
+            message = (
+                "The submit did not finish; the provider may have started this generation, "
+                "but it is never sent again"
+            )
+            return self._fail(job, owner, SUBMIT_INTERRUPTED, message, None)
 
         too_old = now - job.created_epoch() > self._settings.max_age_seconds
         try:
@@ -152,8 +161,9 @@ class Poller:
                 generation.status,
             )
         key = self._videos.key_for(job.job_id)
+        upstream_id = job.upstream_id or ""
         try:
-            video = self._videos.find_copy(key, job.upstream_id) or self._videos.copy_from_url(
+            video = self._videos.find_copy(key, upstream_id) or self._videos.copy_from_url(
                 generation.video_url, key, _object_metadata(job)
             )
         except VideoUnavailable as exc:
@@ -204,7 +214,12 @@ class Poller:
         event = job.outbox_event
         if event is None:
             return
-        self._queue.send(NotificationMessage(job_id=job.job_id, event_type=event))
+        # The event id doubles as the queue's deduplication id: a run that dies after this
+        # send and before the write below sends it again, and the FIFO queue drops the copy.
+        self._queue.send(
+            NotificationMessage(job_id=job.job_id, event_type=event),
+            deduplication_id=webhook_id(job.job_id, event),
+        )
         now = self._clock()
         self._jobs.mark_notification_queued(
             job.job_id,
@@ -236,7 +251,7 @@ class Poller:
 def _object_metadata(job: Job) -> dict[str, str]:
     """Stored with the S3 object so downstream consumers of the bucket's events can tell
     which job a video belongs to without asking the API."""
-    return {"job-id": job.job_id, "upstream-id": job.upstream_id, "model": job.model}
+    return {"job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
 
 
 def _age_message(settings: PollSettings) -> str:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from videohook.adapters.idempotency import IdempotentSubmissions
 from videohook.adapters.jobs import PENDING_PARTITION, JobRepository
 from videohook.adapters.notifications import NotificationQueue
 from videohook.adapters.upstream import MODEL_ROUTES, UpstreamClient
 from videohook.adapters.videos import VideoStore
 from videohook.callback_guard import CallbackUrlGuard
-from videohook.errors import NothingToRedeliver
+from videohook.errors import NothingToRedeliver, SubmissionInterrupted, UpstreamError, UpstreamOutcomeUnknown
 from videohook.models import (
+    SUBMIT_INTERRUPTED,
     Gen3aTurboRequest,
     Gen4TurboRequest,
     Job,
@@ -29,6 +33,13 @@ from videohook.observability import logger, metrics
 from videohook.views import job_view
 
 
+@dataclass(frozen=True)
+class SubmitPacing:
+    first_check_delay_seconds: int
+    # How long a job may stay ``submitting`` before the poller calls the submit dead.
+    submit_grace_seconds: int
+
+
 def submit_generation(
     request: Gen3aTurboRequest | Gen4TurboRequest,
     owner_id: str,
@@ -36,41 +47,115 @@ def submit_generation(
     jobs: JobRepository,
     upstream: UpstreamClient,
     guard: CallbackUrlGuard,
-    first_check_delay_seconds: int,
+    pacing: SubmitPacing,
+    idempotency_key: str | None = None,
+    idempotency: IdempotentSubmissions | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> dict[str, Any]:
-    """Validate what needs the network, create the upstream task, store the job.
+    """Accept a generation: check what needs the network, then create it upstream once.
 
     The callback URL is checked before anything is spent upstream: a request that cannot
-    be notified is refused, not charged.
+    be notified is refused, not charged. With an ``Idempotency-Key`` the whole submit runs
+    at most once per key and body; repeats get the first answer.
     """
     guard.check(request.callback_url)
+
+    def submit(job_id: str) -> dict[str, Any]:
+        return _create_job(
+            request, owner_id, job_id, jobs=jobs, upstream=upstream, pacing=pacing, clock=clock
+        )
+
+    if idempotency_key is None:
+        return submit(new_job_id())
+    if idempotency is None:
+        raise RuntimeError("An idempotency store is needed to honour an Idempotency-Key")
+    return idempotency.run(
+        owner_id,
+        idempotency_key,
+        request.model_dump(mode="json"),
+        lambda: submit(new_job_id(owner_id, idempotency_key)),
+    )
+
+
+def _create_job(
+    request: Gen3aTurboRequest | Gen4TurboRequest,
+    owner_id: str,
+    job_id: str,
+    *,
+    jobs: JobRepository,
+    upstream: UpstreamClient,
+    pacing: SubmitPacing,
+    clock: Callable[[], datetime],
+) -> dict[str, Any]:
+    """Store the job, then create it upstream, then record the upstream id.
+
+    The job is written first so that no step can be lost: if this function dies after the
+    provider accepted (and charged) the generation, the job is still there, and the poller
+    fails it once ``submit_grace_seconds`` have passed instead of leaving it half done.
+    """
     model = canonical_model(request.model)
-    generation = upstream.create(model, request.upstream_fields())
     now = clock()
     job = Job(
-        job_id=new_job_id(),
+        job_id=job_id,
         owner_id=owner_id,
-        status=JobStatus.QUEUED,
+        status=JobStatus.SUBMITTING,
         model=model,
         upstream_model=MODEL_ROUTES[model].upstream_model,
-        upstream_id=generation.id,
-        upstream_status=generation.status,
         input=summarise_input(request),
         callback_url=request.callback_url,
         metadata=request.metadata,
         created_at=iso(now),
         updated_at=iso(now),
         pending_partition=PENDING_PARTITION,
-        next_check_at=int(now.timestamp()) + first_check_delay_seconds,
+        next_check_at=int(now.timestamp()) + pacing.submit_grace_seconds,
     )
-    jobs.insert(job)
+    if not jobs.insert(job):
+        return _resume(jobs.get(job_id))
+    try:
+        generation = upstream.create(model, request.upstream_fields())
+    except UpstreamOutcomeUnknown as exc:
+        # The provider may have started (and charged) it: keep the job, never send it again;
+        # the poller fails it after the grace period and its callback says so.
+        exc.details = [{"id": job_id, "reason": "the job is kept and will end failed; it is never resent"}]
+        raise
+    except UpstreamError:
+        jobs.discard_submission(job_id)
+        raise
+    accepted = clock()
+    submitted = jobs.mark_submitted(
+        job_id,
+        upstream_id=generation.id,
+        upstream_status=generation.status,
+        next_check_at=int(accepted.timestamp()) + pacing.first_check_delay_seconds,
+        updated_at=iso(accepted),
+    )
+    if submitted is None:
+        # The poller gave up on it first (this submit overran its grace period).
+        return _resume(jobs.get(job_id))
     logger.info(
         "Generation accepted",
-        extra={"job_id": job.job_id, "upstream_id": job.upstream_id, "model": model},
+        extra={"job_id": job_id, "upstream_id": generation.id, "model": model},
     )
     metrics.add_metric(name="GenerationAccepted", unit="Count", value=1)
-    return job_view(job)
+    return job_view(submitted)
+
+
+def _resume(existing: Job | None) -> dict[str, Any]:
+    """A job with this id exists: an earlier attempt with the same key got this far."""
+    if existing is None:
+        raise SubmissionInterrupted("The earlier request with this Idempotency-Key did not finish")
+    interrupted = existing.status is JobStatus.SUBMITTING or (
+        existing.error is not None and existing.error.code == SUBMIT_INTERRUPTED
+    )
+    if interrupted:
+        raise SubmissionInterrupted(
+            "An earlier request with this Idempotency-Key stopped after it may have reached the "
+            "provider; it is not sent again, so it is never paid twice. Use a new key to retry.",
+            details=[
+                {"field": "Idempotency-Key", "reason": "earlier attempt interrupted", "id": existing.job_id}
+            ],
+        )
+    return job_view(existing)
 
 
 def get_generation(
@@ -96,6 +181,10 @@ def redeliver_callback(
         raise NothingToRedeliver(
             f"Generation {job_id!r} has no callback to redeliver yet (status {job.status.value})"
         )
-    queue.send(NotificationMessage(job_id=job.job_id, event_type=event, redelivery=True))
+    # A fresh deduplication id: a redelivery is a new message carrying the same event.
+    queue.send(
+        NotificationMessage(job_id=job.job_id, event_type=event, redelivery=True),
+        deduplication_id=f"{webhook_id(job.job_id, event)}-redeliver-{uuid.uuid4().hex}",
+    )
     logger.info("Callback redelivery queued", extra={"job_id": job.job_id, "event_type": event.value})
     return {"id": job.job_id, "event_type": event.value, "webhook_id": webhook_id(job.job_id, event)}
