@@ -303,6 +303,7 @@ class UpstreamSimulator:
         video_status: int | None = None,
         truncate_video_at: int | None = None,
         reject_unknown_fields: bool = True,
+        create_latency_seconds: float = 0.0,
     ) -> None:
         if video_shape not in VIDEO_SHAPES:
             raise ValueError(f"video_shape must be one of {VIDEO_SHAPES}")
@@ -323,6 +324,8 @@ class UpstreamSimulator:
         self.video_status = video_status
         self.truncate_video_at = truncate_video_at
         self.reject_unknown_fields = reject_unknown_fields
+        # How long a successful create takes (the provider takes a second or two).
+        self.create_latency_seconds = create_latency_seconds
         self.base_url = ""
 
         self._lock = threading.RLock()
@@ -528,6 +531,8 @@ class UpstreamSimulator:
         if problems:
             return self._error(400, raw_path, "; ".join(problems))
 
+        if self.create_latency_seconds:
+            self._stopping.wait(self.create_latency_seconds)
         self._creates += 1
         prompt = payload.get("prompt")
         final_status, final_error = _final_outcome(prompt)

@@ -93,6 +93,16 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield hooks
 
 
+def reconfigure(monkeypatch: pytest.MonkeyPatch, **environment: str) -> wiring.Container:
+    """Change settings mid-test: a fresh container, as after a new deployment."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    container = wiring.get_container()
+    container.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver(PUBLIC_DNS))
+    return container
+
+
 @pytest.fixture
 def service(
     aws: LocalResources, simulator: UpstreamSimulator, monkeypatch: pytest.MonkeyPatch
@@ -105,11 +115,9 @@ def service(
     monkeypatch.setenv("LOCAL_MODE", "true")
     monkeypatch.setenv("UPSTREAM_BACKOFF_BASE_SECONDS", "0.01")
     monkeypatch.setenv("POLL_MIN_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("SUBMIT_GRACE_SECONDS", "0")
     monkeypatch.setenv("CALLBACK_RETRY_DELAYS", ",".join(map(str, TEST_RETRY_DELAYS)))
-    wiring.reset()
-    container = wiring.get_container()
-    container.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver(PUBLIC_DNS))
-    return container
+    return reconfigure(monkeypatch)
 
 
 @pytest.fixture

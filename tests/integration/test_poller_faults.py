@@ -1,0 +1,156 @@
+"""Invariants 2 and 3 under faults: a poller that dies between any two steps, or two
+pollers at once, still end every job exactly once, with one queued event per transition."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from local.lambdas import invoke
+from tests.conftest import reconfigure
+from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
+from tests.integration.flows import job, queued_messages, submit, tick
+from videohook.models import NotificationMessage
+from videohook.wiring import Container
+
+
+def downloads(simulator, upstream_id: str) -> int:
+    return sum(1 for call in simulator.calls if call.kind == "video" and upstream_id in call.path)
+
+
+@pytest.mark.parametrize(
+    ("adapter", "method", "when"),
+    [
+        ("upstream", "retrieve", "before"),  # died before asking the provider
+        ("jobs", "finish", "before"),  # after the S3 copy, before the status write
+        ("queue", "send", "before"),  # after the status write, before the notification
+        ("queue", "send", "after"),  # after the notification, before the outbox is cleared
+        ("jobs", "mark_notification_queued", "after"),  # after everything, before returning
+    ],
+)
+def test_a_poller_that_dies_between_steps_is_finished_by_the_next_run(
+    service: Container, call_api, load_event, simulator, aws, adapter, method, when
+):
+    # Given a job whose video is ready, and a poller that dies at one step
+    job_id = submit(call_api)
+    tick(load_event)
+    upstream_id = job(call_api, job_id)["upstream"]["id"]
+    inject(service, adapter, CrashAt(getattr(service, adapter), method, when=when))
+
+    with pytest.raises(SimulatedCrash):
+        tick(load_event)
+
+    # When the dead poller's lease runs out and the schedule ticks again
+    expire_leases(aws.jobs_table)
+    tick(load_event)
+
+    # Then the job is completed, its video was fetched once, its event queued once
+    finished = job(call_api, job_id)
+    assert finished["status"] == "completed"
+    assert downloads(simulator, upstream_id) == 1
+    assert boto3.client("s3").list_objects_v2(Bucket=aws.bucket)["KeyCount"] == 1
+    assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.completed")]
+
+
+def test_a_dead_pollers_lease_holds_until_it_expires(service, call_api, load_event, aws):
+    job_id = submit(call_api)
+    tick(load_event)
+    inject(service, "jobs", CrashAt(service.jobs, "finish"))
+    with pytest.raises(SimulatedCrash):
+        tick(load_event)
+
+    report = tick(load_event)  # the lease is still held: nobody else may touch the job
+
+    assert report.get("skipped") == 1
+    assert job(call_api, job_id)["status"] == "generating"
+
+
+def test_two_pollers_at_once_copy_each_video_once_and_queue_one_event_per_job(
+    service: Container, call_api, load_event, simulator, aws
+):
+    job_ids = [submit(call_api, prompt=None if i % 3 else "a scene [fail]") for i in range(9)]
+    tick(load_event)  # every job is now generating; the next check finishes them
+    start = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        start.wait()
+        reports.append(service.poller.sweep(remaining_seconds=lambda: 60.0))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    finished = {job_id: job(call_api, job_id) for job_id in job_ids}
+    assert all(view["status"] in ("completed", "failed") for view in finished.values())
+    assert sum(r.get("completed", 0) + r.get("failed", 0) for r in reports) == len(job_ids)
+    for view in finished.values():
+        if view["status"] == "completed":
+            assert downloads(simulator, view["upstream"]["id"]) == 1
+    messages = queued_messages(aws)
+    assert sorted(m.job_id for m in messages) == sorted(job_ids)
+
+
+def test_jobs_are_checked_less_often_as_they_age(service, call_api, load_event, monkeypatch, aws):
+    reconfigure(monkeypatch, POLL_MIN_INTERVAL_SECONDS="10", POLL_MAX_INTERVAL_SECONDS="60")
+    job_id = submit(call_api, prompt="slow [status:rendering_frames]")
+    dynamodb = boto3.client("dynamodb")
+
+    def next_check_in() -> int:
+        item = dynamodb.get_item(TableName=aws.jobs_table, Key={"job_id": {"S": job_id}})["Item"]
+        return int(item["next_check_at"]["N"]) - int(time.time())
+
+    def make_due() -> None:
+        dynamodb.update_item(
+            TableName=aws.jobs_table,
+            Key={"job_id": {"S": job_id}},
+            UpdateExpression="SET next_check_at = :now",
+            ExpressionAttributeValues={":now": {"N": str(int(time.time()))}},
+        )
+
+    delays = [next_check_in()]
+    assert tick(load_event)["due"] == 0  # not due yet: no upstream call spent on it
+    for _ in range(4):
+        make_due()
+        tick(load_event)
+        delays.append(next_check_in())
+
+    assert [round(d, -1) for d in delays] == [10, 10, 20, 40, 60]
+
+
+def test_the_poller_stops_taking_jobs_before_its_deadline(service, call_api, load_event, simulator):
+    job_ids = [submit(call_api) for _ in range(3)]
+
+    # 10 s left is inside the 20 s margin: take nothing, leave it all for the next tick
+    report = invoke("poller", load_event("poller_schedule_tick"), timeout_seconds=10)
+
+    assert report == {"due": 3, "deferred": 3}
+    assert simulator.count("retrieve") == 0
+    assert {job(call_api, j)["status"] for j in job_ids} == {"queued"}
+
+
+def test_a_job_past_its_age_limit_with_the_provider_down_still_ends(
+    service, call_api, load_event, simulator, aws
+):
+    job_id = submit(call_api)
+    simulator.inject("retrieve", 503, count=100)
+    old = datetime(2020, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    boto3.client("dynamodb").update_item(
+        TableName=aws.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET created_at = :old",
+        ExpressionAttributeValues={":old": {"S": old}},
+    )
+
+    tick(load_event)
+
+    ended = job(call_api, job_id)
+    assert ended["status"] == "failed"
+    assert ended["error"]["code"] == "timed_out"
+    assert [m.event_type for m in queued_messages(aws)] == ["generation.failed"]
