@@ -10,7 +10,7 @@ SAM := $(TOOLS)/bin/sam
 RUNTIME_BIN := $(dir $(shell .ci/find-python))
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
+.PHONY: help run demo bench test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ test-integration: venv ## handlers under moto with loopback peers
 
 test-e2e: venv ## the local stack over HTTP
 	$(PY) -m pytest tests/e2e
+
+bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
+	$(PY) -m benchmarks.copy_memory
 
 lint: venv tools ## ruff, mypy, cfn-lint and sam validate --lint
 	$(PY) -m ruff check .

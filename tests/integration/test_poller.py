@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,11 @@ def test_a_finished_video_is_copied_byte_for_byte_and_one_notification_is_queued
     assert stored["Metadata"] == {"job-id": job_id, "upstream-id": upstream_id, "model": "gen3a_turbo"}
     assert finished["video"]["size"] == len(served)
     assert finished["video"]["sha256"] == hashlib.sha256(served).hexdigest()
+    # S3 holds its own SHA-256 of the object, checked on arrival, equal to the job's.
+    head = boto3.client("s3").head_object(
+        Bucket=aws.bucket, Key=finished["video"]["key"], ChecksumMode="ENABLED"
+    )
+    assert base64.b64decode(head["ChecksumSHA256"]).hex() == finished["video"]["sha256"]
     assert finished["video"]["url"].startswith("https://") or finished["video"]["url"].startswith("http")
     assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.completed")]
 

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
 
     poll_batch_size: int = Field(default=100, ge=1, le=1000)
     poll_concurrency: int = Field(default=8, ge=1, le=64)
-    poll_lease_seconds: int = Field(default=300, ge=5)
+    # Longer than the poller's timeout (120 s), so a live owner never loses its lease, and short
+    # enough that a dead run's job is taken over inside SQS FIFO's 5-minute deduplication window.
+    poll_lease_seconds: int = Field(default=180, ge=5)
     # Pacing: a job is checked after min_interval, then ever less often up to max_interval.
     poll_min_interval_seconds: int = Field(default=15, ge=0)
     poll_max_interval_seconds: int = Field(default=120, ge=1)

@@ -2,7 +2,7 @@
 
 The copy never holds the whole file: the HTTP body is read in chunks and handed to boto3's
 managed transfer, which uploads multipart with a fixed number of part buffers. Memory is
-``multipart_chunksize x (max_concurrency + 1)`` whatever the video's size.
+about ``multipart_chunksize x max_in_memory_upload_chunks`` whatever the video's size.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ TRANSFER_CONFIG = TransferConfig(
     max_concurrency=2,
     use_threads=True,
 )
+# For a stream, s3transfer reads parts ahead into memory: 10 by default (80 MiB here). Two in
+# flight plus one being read is enough to keep the upload busy (benchmarks/copy_memory.py).
+TRANSFER_CONFIG.max_in_memory_upload_chunks = 3
 # Answers that mean the provider's URL is gone for good (expired links answer these).
 GONE_STATUSES = frozenset({403, 404, 410})
 
@@ -91,7 +94,12 @@ class VideoStore:
                     reader,
                     self._bucket,
                     key,
-                    ExtraArgs={"ContentType": content_type, "Metadata": metadata},
+                    # S3 checks every part against its SHA-256 as it arrives.
+                    ExtraArgs={
+                        "ContentType": content_type,
+                        "Metadata": metadata,
+                        "ChecksumAlgorithm": "SHA256",
+                    },
                     Config=self._transfer_config,
                 )
             except VideoCopyFailed:
