@@ -196,7 +196,12 @@ def test_get_returns_the_callers_job(call_api):
     assert job["id"] == created["id"]
     assert job["status"] == "queued"
     assert job["video"] is None
-    assert job["callback"] == {"url": "https://hooks.example.com/videohook", "status": None, "attempts": []}
+    assert job["callback"] == {
+        "url": "https://hooks.example.com/videohook",
+        "events": ["generation.completed", "generation.failed"],
+        "status": None,
+        "attempts": [],
+    }
 
 
 def test_another_clients_job_is_reported_as_missing(call_api):

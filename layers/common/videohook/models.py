@@ -69,8 +69,16 @@ SUBMIT_INTERRUPTED = "submit_interrupted"
 
 
 class EventType(StrEnum):
+    STARTED = "generation.started"
     COMPLETED = "generation.completed"
     FAILED = "generation.failed"
+
+
+DEFAULT_CALLBACK_EVENTS = (EventType.COMPLETED, EventType.FAILED)
+
+
+def _default_events() -> list[EventType]:
+    return list(DEFAULT_CALLBACK_EVENTS)
 
 
 EVENT_FOR_STATUS = {JobStatus.COMPLETED: EventType.COMPLETED, JobStatus.FAILED: EventType.FAILED}
@@ -112,6 +120,7 @@ class _GenerationRequestBase(BaseModel):
     duration: Literal[5, 10] | None = None
     seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     callback_url: str = Field(min_length=1, max_length=MAX_URL_CHARS)
+    callback_events: list[EventType] = Field(default_factory=_default_events, min_length=1)
     metadata: dict[str, Any] | None = None
 
     @field_validator("image_url")
@@ -126,6 +135,11 @@ class _GenerationRequestBase(BaseModel):
         check_callback_url_form(value, local_mode=local_mode)
         return value
 
+    @field_validator("callback_events")
+    @classmethod
+    def _callback_events(cls, value: list[EventType]) -> list[EventType]:
+        return sorted(set(value), key=list(EventType).index)
+
     @field_validator("metadata")
     @classmethod
     def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -135,8 +149,9 @@ class _GenerationRequestBase(BaseModel):
 
     def upstream_fields(self) -> dict[str, Any]:
         """The request as the provider's generation schema names it (without ``model``)."""
-        fields = self.model_dump(exclude={"model", "callback_url", "metadata"}, exclude_none=True)
-        return fields
+        return self.model_dump(
+            exclude={"model", "callback_url", "callback_events", "metadata"}, exclude_none=True
+        )
 
 
 class Gen3aTurboRequest(_GenerationRequestBase):
@@ -251,6 +266,7 @@ class Job(BaseModel):
     upstream_status: str | None = None
     input: dict[str, Any]
     callback_url: str
+    callback_events: list[EventType] = Field(default_factory=_default_events)
     metadata: dict[str, Any] | None = None
     created_at: str
     updated_at: str
@@ -263,9 +279,11 @@ class Job(BaseModel):
     next_check_at: int | None = None
     lease_owner: str | None = None
     lease_expires_at: int | None = None
-    # The event a terminal transition owes the notification queue, until it is queued.
+    # The event a transition owes the notification queue, until it is queued.
     outbox_event: EventType | None = None
     notification_queued_at: str | None = None
+    # The last event queued for this job: what a redelivery sends again.
+    notified_event: EventType | None = None
     callback_status: CallbackStatus | None = None
     deliveries: list[DeliveryAttempt] = Field(default_factory=list)
     expires_at: int | None = None
@@ -274,9 +292,8 @@ class Job(BaseModel):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
-    @property
-    def last_event(self) -> EventType | None:
-        return EVENT_FOR_STATUS.get(self.status)
+    def wants(self, event: EventType) -> bool:
+        return event in self.callback_events
 
     def created_epoch(self) -> float:
         return datetime.fromisoformat(self.created_at).timestamp()

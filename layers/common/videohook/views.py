@@ -36,6 +36,7 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
     if include_deliveries:
         view["callback"] = {
             "url": job.callback_url,
+            "events": [event.value for event in job.callback_events],
             "status": job.callback_status.value if job.callback_status else None,
             "attempts": [
                 attempt.model_dump(mode="json", exclude_none=True)

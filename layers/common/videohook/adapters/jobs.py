@@ -176,8 +176,11 @@ class JobRepository:
         upstream_status: str,
         status: JobStatus,
         updated_at: str,
+        event: EventType | None = None,
     ) -> Job | None:
-        """Still in flight: note what the provider said, come back later, free the lease."""
+        """Still in flight: note what the provider said and come back later. Frees the lease,
+        unless the change owes an event (``generation.started``): then its outbox entry is
+        written here and the owner queues it next."""
         values = _values(
             owner=owner,
             next=next_check_at,
@@ -187,12 +190,19 @@ class JobRepository:
             one=1,
             zero=0,
         )
+        sets = (
+            "SET next_check_at = :next, upstream_status = :us, #status = :status, "
+            "updated_at = :updated, poll_count = if_not_exists(poll_count, :zero) + :one"
+        )
+        if event is None:
+            expression = sets + " REMOVE lease_owner, lease_expires_at"
+        else:
+            values.update(_values(event=event.value))
+            expression = sets + ", outbox_event = :event"
         allowed = [s.value for s in (JobStatus.QUEUED, JobStatus.GENERATING)]
         return self._update(
             job_id,
-            "SET next_check_at = :next, upstream_status = :us, #status = :status, "
-            "updated_at = :updated, poll_count = if_not_exists(poll_count, :zero) + :one "
-            "REMOVE lease_owner, lease_expires_at",
+            expression,
             condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
             values=values,
             names={"#status": "status"},
@@ -204,31 +214,29 @@ class JobRepository:
         owner: str,
         *,
         status: JobStatus,
-        event: EventType,
+        event: EventType | None,
         now: int,
         finished_at: str,
         upstream_status: str | None,
+        expires_at: int,
         video: StoredVideo | None = None,
         error: JobError | None = None,
     ) -> Job | None:
         """The terminal transition, with its outbox entry in the same write: the job stays in
-        the pending index (due now) until its notification is queued."""
+        the pending index (due now) until its notification is queued. A job whose client
+        did not ask for this event leaves the index here."""
         values = _values(
-            owner=owner,
-            status=status.value,
-            event=event.value,
-            now=now,
-            at=finished_at,
-            us=upstream_status or status.value,
+            owner=owner, status=status.value, now=now, at=finished_at, us=upstream_status or status.value
         )
-        sets = [
-            "#status = :status",
-            "outbox_event = :event",
-            "next_check_at = :now",
-            "finished_at = :at",
-            "updated_at = :at",
-            "upstream_status = :us",
-        ]
+        sets = ["#status = :status", "finished_at = :at", "updated_at = :at", "upstream_status = :us"]
+        removes = ""
+        if event is not None:
+            values.update(_values(event=event.value))
+            sets += ["outbox_event = :event", "next_check_at = :now"]
+        else:
+            values.update(_values(exp=expires_at))
+            sets.append("expires_at = :exp")
+            removes = " REMOVE pending_partition, next_check_at, lease_owner, lease_expires_at"
         if video is not None:
             values.update(_values(video=video.model_dump(mode="json")))
             sets.append("video = :video")
@@ -238,30 +246,31 @@ class JobRepository:
         allowed = [s.value for s in sources_of(status)]
         return self._update(
             job_id,
-            # The lease is kept: the same owner queues the notification next.
-            "SET " + ", ".join(sets),
+            # With an event the lease is kept: the same owner queues the notification next.
+            "SET " + ", ".join(sets) + removes,
             condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
             values=values,
             names={"#status": "status", **({"#error": "error"} if error is not None else {})},
         )
 
     def mark_notification_queued(
-        self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int
+        self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int | None
     ) -> Job | None:
-        """The outbox entry is delivered to the queue: the job leaves the pending index and
-        becomes eligible for TTL expiry."""
+        """The outbox entry is on the queue. After a terminal event (``expires_at`` given) the
+        job leaves the pending index and becomes eligible for TTL expiry; after
+        ``generation.started`` it stays in the index, still in flight."""
+        values = _values(owner=owner, event=event.value, at=queued_at, pending=CallbackStatus.PENDING.value)
+        sets = "SET notification_queued_at = :at, callback_status = :pending, notified_event = :event"
+        removes = " REMOVE outbox_event, lease_owner, lease_expires_at"
+        if expires_at is not None:
+            values.update(_values(exp=expires_at))
+            sets += ", expires_at = :exp"
+            removes += ", pending_partition, next_check_at"
         return self._update(
             job_id,
-            "SET notification_queued_at = :at, callback_status = :pending, expires_at = :exp "
-            "REMOVE outbox_event, pending_partition, next_check_at, lease_owner, lease_expires_at",
+            sets + removes,
             condition="lease_owner = :owner AND outbox_event = :event",
-            values=_values(
-                owner=owner,
-                event=event.value,
-                at=queued_at,
-                exp=expires_at,
-                pending=CallbackStatus.PENDING.value,
-            ),
+            values=values,
         )
 
     def release(self, job_id: str, owner: str) -> None:

@@ -28,6 +28,7 @@ from videohook.errors import (
 from videohook.models import (
     EVENT_FOR_STATUS,
     SUBMIT_INTERRUPTED,
+    EventType,
     Job,
     JobError,
     JobStatus,
@@ -189,14 +190,16 @@ class Poller:
         video: StoredVideo | None = None,
         error: JobError | None = None,
     ) -> str:
+        event = EVENT_FOR_STATUS[status]
         finished = self._jobs.finish(
             job.job_id,
             owner,
             status=status,
-            event=EVENT_FOR_STATUS[status],
+            event=event if job.wants(event) else None,
             now=self._epoch(),
             finished_at=iso(self._clock()),
             upstream_status=upstream_status,
+            expires_at=self._expiry(),
             video=video,
             error=error,
         )
@@ -220,28 +223,35 @@ class Poller:
             NotificationMessage(job_id=job.job_id, event_type=event),
             deduplication_id=webhook_id(job.job_id, event),
         )
-        now = self._clock()
         self._jobs.mark_notification_queued(
             job.job_id,
             owner,
             event=event,
-            queued_at=iso(now),
-            expires_at=int((now + timedelta(days=self._settings.retention_days)).timestamp()),
+            queued_at=iso(self._clock()),
+            expires_at=self._expiry() if job.is_terminal else None,
         )
+
+    def _expiry(self) -> int:
+        """When a finished job may be deleted by DynamoDB's TTL."""
+        return int((self._clock() + timedelta(days=self._settings.retention_days)).timestamp())
 
     def _reschedule(self, job: Job, owner: str, upstream_status: str, *, retry_now: bool = False) -> str:
         delay = 0 if retry_now else next_check_delay(job.poll_count, self._settings)
-        status = job.status
+        status, event = job.status, None
         if upstream_status.lower() in ("generating", "active") and status is JobStatus.QUEUED:
             status = JobStatus.GENERATING
-        self._jobs.reschedule(
+            event = EventType.STARTED if job.wants(EventType.STARTED) else None
+        rescheduled = self._jobs.reschedule(
             job.job_id,
             owner,
             next_check_at=self._epoch() + delay,
             upstream_status=upstream_status,
             status=status,
             updated_at=iso(self._clock()),
+            event=event,
         )
+        if rescheduled is not None and event is not None:
+            self._publish(rescheduled, owner)
         return "in_flight"
 
     def _epoch(self) -> int:

@@ -103,6 +103,7 @@ def _create_job(
         upstream_model=MODEL_ROUTES[model].upstream_model,
         input=summarise_input(request),
         callback_url=request.callback_url,
+        callback_events=request.callback_events,
         metadata=request.metadata,
         created_at=iso(now),
         updated_at=iso(now),
@@ -176,7 +177,7 @@ def redeliver_callback(
 ) -> dict[str, Any]:
     """Queue the job's last event again; it keeps its ``webhook-id`` so receivers dedupe."""
     job = jobs.get_for_owner(job_id, owner_id)
-    event = job.last_event
+    event = job.notified_event
     if event is None or job.outbox_event is not None:
         raise NothingToRedeliver(
             f"Generation {job_id!r} has no callback to redeliver yet (status {job.status.value})"
