@@ -10,7 +10,7 @@ SAM := $(TOOLS)/bin/sam
 RUNTIME_BIN := $(dir $(shell .ci/find-python))
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo bench test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
+.PHONY: help run demo bench replay-dlq test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-e2e: venv ## the local stack over HTTP
 
 bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
 	$(PY) -m benchmarks.copy_memory
+
+replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
+	$(PY) -m ops.replay_dlq $(ARGS)
 
 lint: venv tools ## ruff, mypy, cfn-lint and sam validate --lint
 	$(PY) -m ruff check .

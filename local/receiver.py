@@ -18,6 +18,8 @@ class ReceivedCallback:
     headers: dict[str, str]
     body: bytes
     answered: int
+    # How much of the answer's body the receiver managed to send before the sender hung up.
+    sent_bytes: int = 0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -29,6 +31,8 @@ class ScriptedAnswer:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b'{"ok":true}'
     delay_seconds: float = 0.0
+    # Instead of ``body``: stream this many bytes (a receiver that answers far too much).
+    body_size: int = 0
 
 
 class WebhookReceiver:
@@ -89,19 +93,27 @@ class WebhookReceiver:
                     answer = receiver._script.popleft() if receiver._script else ScriptedAnswer()
                 if answer.delay_seconds:
                     time.sleep(answer.delay_seconds)
+                sent = 0
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers:
                         self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.send_header("Content-Length", str(answer.body_size or len(answer.body)))
                     self.end_headers()
-                    self.wfile.write(answer.body)
+                    if answer.body_size:
+                        chunk = b"x" * 65536
+                        while sent < answer.body_size:
+                            self.wfile.write(chunk)
+                            sent += len(chunk)
+                    else:
+                        self.wfile.write(answer.body)
+                        sent = len(answer.body)
                 except OSError:
-                    pass  # the sender gave up waiting (a timeout test): nothing to answer
+                    self.close_connection = True  # the sender hung up (timeout, or read enough)
                 with receiver._arrived:
                     receiver.received.append(
-                        ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status)
+                        ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent)
                     )
                     receiver._arrived.notify_all()
 

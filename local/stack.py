@@ -170,7 +170,9 @@ class LocalStack:
             f"  POLL_INTERVAL_SECONDS={self.config.poll_interval_seconds:g}",
             f"  CALLBACK_RETRY_DELAYS={self.config.callback_retry_delays}",
             f"  AWS (moto) at http://{host}:{port}: table {self.resources.jobs_table}, "
-            f"bucket {self.resources.bucket}, queue {self.resources.notify_queue_url}",
+            f"bucket {self.resources.bucket}",
+            f"  replay dead callbacks: AWS_ENDPOINT_URL=http://{host}:{port} make replay-dlq "
+            f'ARGS="--queue-url {self.resources.notify_queue_url} --dlq-url {self.resources.notify_dlq_url}"',
             "Press Ctrl-C to stop.",
         ]
         return "\n".join(lines)

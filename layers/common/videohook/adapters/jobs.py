@@ -225,13 +225,11 @@ class JobRepository:
         """The terminal transition, with its outbox entry in the same write: the job stays in
         the pending index (due now) until its notification is queued. A job whose client
         did not ask for this event leaves the index here."""
-        values = _values(
-            owner=owner, status=status.value, now=now, at=finished_at, us=upstream_status or status.value
-        )
+        values = _values(owner=owner, status=status.value, at=finished_at, us=upstream_status or status.value)
         sets = ["#status = :status", "finished_at = :at", "updated_at = :at", "upstream_status = :us"]
         removes = ""
         if event is not None:
-            values.update(_values(event=event.value))
+            values.update(_values(event=event.value, now=now))
             sets += ["outbox_event = :event", "next_check_at = :now"]
         else:
             values.update(_values(exp=expires_at))

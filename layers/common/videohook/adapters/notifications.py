@@ -30,6 +30,34 @@ class NotificationQueue:
         except ClientError as exc:
             raise StorageError("Could not queue the notification") from exc
 
+    def replay_dead_letters(self, dead_letter_queue_url: str, *, limit: int = 10_000) -> int:
+        """Move messages from the dead-letter queue back to this queue, each with a fresh
+        retry schedule. Each move sends first and deletes second, with a deduplication id
+        of the dead letter's own id, so a replay that dies midway can simply be run again."""
+        moved = 0
+        while moved < limit:
+            batch = self._client.receive_message(
+                QueueUrl=dead_letter_queue_url,
+                MaxNumberOfMessages=min(10, limit - moved),
+                AttributeNames=["MessageGroupId"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not batch:
+                return moved
+            for dead in batch:
+                message = NotificationMessage.model_validate_json(dead["Body"])
+                self._client.send_message(
+                    QueueUrl=self._queue_url,
+                    MessageBody=dead["Body"],
+                    MessageGroupId=message.job_id,
+                    MessageDeduplicationId=f"replay-{dead['MessageId']}",
+                )
+                self._client.delete_message(
+                    QueueUrl=dead_letter_queue_url, ReceiptHandle=dead["ReceiptHandle"]
+                )
+                moved += 1
+        return moved
+
     def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
         self._client.change_message_visibility(
             QueueUrl=self._queue_url,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 from requests_hardened import Config, Manager
+from requests_hardened.ip_filter import InvalidIPAddress
 
 USER_AGENT = "videohook-webhooks/1.0 (+https://github.com/videohook)"
 # Receivers' answers are kept for the delivery log, never more than this.
@@ -35,6 +36,8 @@ class DeliveryResult:
     duration_ms: int
     error: str | None = None
     retry_after_seconds: float | None = None
+    # The host resolved to a forbidden address at connect time: retrying cannot help.
+    refused: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -63,10 +66,17 @@ class WebhookSender:
                     duration_ms=_elapsed_ms(started),
                     retry_after_seconds=_retry_after(response.headers.get("Retry-After")),
                 )
+        except InvalidIPAddress:
+            return DeliveryResult(
+                status_code=None,
+                duration_ms=_elapsed_ms(started),
+                error="refused: the callback host resolves to a private, loopback or link-local address",
+                refused=True,
+            )
         except requests.Timeout:
             error = f"timed out after {self._timeout:g} s"
         except requests.RequestException as exc:
-            error = _describe(exc)
+            error = f"connection failed ({type(exc).__name__})"
         return DeliveryResult(status_code=None, duration_ms=_elapsed_ms(started), error=error)
 
 
@@ -79,9 +89,3 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-def _describe(exc: requests.RequestException) -> str:
-    if type(exc).__name__ == "InvalidIPAddress":
-        return "refused: the callback host resolves to a forbidden address"
-    return f"connection failed ({type(exc).__name__})"

@@ -103,14 +103,15 @@ class Notifier:
 
         started = self._clock()
         try:
+            # Checked again at every attempt: the host's DNS may have changed since submit.
             self._guard.check(job.callback_url)
+            result = self._send(job, message.event_type)
         except CallbackUrlRejected as exc:
-            result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message)
+            result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message, refused=True)
+        if result.refused:
             self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.FAILED)
             metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
             return "refused"
-
-        result = self._send(job, message.event_type)
         if result.succeeded:
             self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.DELIVERED)
             metrics.add_metric(name="CallbackDelivered", unit="Count", value=1)
