@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from local.receiver import ScriptedAnswer
 from ops.replay_dlq import main as replay_dlq
 from tests.conftest import WEBHOOK_SECRET, reconfigure
 from tests.integration.flows import job, notify, queued_messages, submit, tick
+from videohook.callback_guard import CallbackUrlGuard
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"the-next-signing-secret-32-bytes").decode()
 
@@ -219,33 +219,36 @@ def test_an_unknown_callback_event_is_a_400(call_api, simulator):
     assert simulator.count("create") == 0
 
 
-def test_dns_that_changes_between_the_check_and_the_connection_is_refused(
-    call_api, load_event, receiver, aws, monkeypatch
+def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(
+    call_api, load_event, receiver, service, aws, monkeypatch
 ):
-    # Given a job whose callback host resolved to a public address at submit
-    job_id = finished(call_api, load_event, receiver, callback_url="https://hooks.example.com/videohook")
-    # And, in AWS mode, a resolver that answers public first and then an internal address
-    reconfigure(monkeypatch, LOCAL_MODE="false")
-    from videohook.wiring import get_container
+    # Given a callback host whose DNS answers loopback (allowed here, in local mode) once,
+    # and an internal address to anyone who asks again (DNS rebinding)
+    port = receiver.url.split(":")[2].split("/")[0]
+    job_id = finished(call_api, load_event, receiver, callback_url=f"http://localhost:{port}/hooks/videohook")
+    answers = iter([["127.0.0.1"], ["10.0.0.7"], ["10.0.0.7"]])
+    guard_lookups = []
 
-    container = get_container()
-    container.__dict__.pop("guard", None)  # the real guard, with the real (patched) resolver
-    answers = iter(["93.184.215.14", "10.0.0.7", "10.0.0.7", "10.0.0.7"])
+    def rebinding(host: str, port: int) -> list[str]:
+        guard_lookups.append(host)
+        return next(answers)
+
+    service.notifier._guard = CallbackUrlGuard(local_mode=True, resolver=rebinding)
+    system_lookups = []
     real_getaddrinfo = socket.getaddrinfo
 
-    def rebinding(host, port, *args, **kwargs):
-        if host != "hooks.example.com":
-            return real_getaddrinfo(host, port, *args, **kwargs)
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port or 443))]
+    def watched(host, *args, **kwargs):
+        system_lookups.append(host)
+        return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "getaddrinfo", watched)
 
-    answer = notify(aws)
+    # When the callback is delivered
+    notify(aws)
 
-    # Then the connection is refused for good, and nothing was sent anywhere
-    assert answer == {"batchItemFailures": []}
-    [attempt] = attempts(call_api, job_id)
-    assert attempt["error"].startswith("refused")
-    assert job(call_api, job_id)["callback"]["status"] == "callback_failed"
-    assert receiver.received == []
-    assert os.environ["LOCAL_MODE"] == "false"
+    # Then the host was resolved once, by the guard, and the request went to that address
+    assert guard_lookups == ["localhost"]
+    assert "localhost" not in system_lookups
+    [callback] = receiver.wait_for(1, timeout=5)
+    assert callback.headers["Host"] == f"localhost:{port}"
+    assert job(call_api, job_id)["callback"]["status"] == "delivered"

@@ -50,8 +50,9 @@ class CallbackUrlGuard:
     def allows_loopback(self) -> bool:
         return self._local_mode
 
-    def check(self, url: str) -> None:
-        """Raise ``CallbackUrlRejected`` naming the reason; return quietly if the URL is fine."""
+    def check(self, url: str) -> list[str]:
+        """The host's addresses, every one of them allowed; or ``CallbackUrlRejected`` naming
+        the reason. Deliveries connect to one of these, never resolving again."""
         try:
             check_callback_url_form(url, local_mode=self._local_mode)
         except ValueError as exc:
@@ -60,17 +61,17 @@ class CallbackUrlGuard:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            addresses = (
-                [str(ipaddress.ip_address(host))] if _is_ip_literal(host) else self._resolve(host, port)
-            )
+            found = [host] if _is_ip_literal(host) else self._resolve(host, port)
         except (OSError, UnicodeError):
+            found = []
+        if not found:
             reason = f"host {host!r} does not resolve"
-            raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)]) from None
-        for text in addresses:
-            address = ipaddress.ip_address(text.split("%")[0])
-            if is_forbidden_address(address, allow_loopback=self._local_mode):
-                reason = "resolves to a loopback, private, link-local or reserved address"
-                raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)])
+            raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)])
+        addresses = [ipaddress.ip_address(text.split("%")[0]) for text in found]
+        if any(is_forbidden_address(a, allow_loopback=self._local_mode) for a in addresses):
+            reason = "resolves to a loopback, private, link-local or reserved address"
+            raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)])
+        return [str(address) for address in addresses]
 
 
 def _is_ip_literal(host: str) -> bool:

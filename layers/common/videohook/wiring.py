@@ -19,7 +19,7 @@ from videohook.adapters.jobs import JobRepository
 from videohook.adapters.notifications import NotificationQueue
 from videohook.adapters.upstream import UpstreamClient
 from videohook.adapters.videos import VideoStore
-from videohook.adapters.webhooks import WebhookSender, hardened_session
+from videohook.adapters.webhooks import WebhookSender
 from videohook.callback_guard import CallbackUrlGuard
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.poll import Poller, PollSettings
@@ -114,11 +114,7 @@ class Container:
 
     @cached_property
     def webhooks(self) -> WebhookSender:
-        session = hardened_session(
-            allow_loopback=self.settings.local_mode,
-            timeout_seconds=self.settings.callback_timeout_seconds,
-        )
-        return WebhookSender(session=session, timeout_seconds=self.settings.callback_timeout_seconds)
+        return WebhookSender(timeout_seconds=self.settings.callback_timeout_seconds)
 
     # --- secrets: fetched through Powertools Parameters, cached for ``secrets_max_age`` ----
 

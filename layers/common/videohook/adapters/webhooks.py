@@ -1,33 +1,66 @@
 """The webhook HTTP adapter: POSTs one signed callback and reports what happened.
 
-The session comes from ``requests-hardened``: it resolves the host once, refuses private
-and link-local addresses, connects to the address it checked (so DNS rebinding between
-check and connect fails) and never follows redirects.
+It connects to the address the SSRF guard checked, never resolving the host again, so a DNS
+answer that changes between check and connect (rebinding) cannot redirect the request
+inside. This is the approach of ``requests-hardened`` (Host header and TLS name kept, the
+pool pointed at an IP), which we don't use as is: its adapter resolves again at connect
+time and checks only the first answer, where the guard checks every address.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import requests
-from requests_hardened import Config, Manager
-from requests_hardened.ip_filter import InvalidIPAddress
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 USER_AGENT = "videohook-webhooks/1.0 (+https://github.com/videohook)"
 # Receivers' answers are kept for the delivery log, never more than this.
 MAX_RESPONSE_BYTES = 4096
 
 
-def hardened_session(*, allow_loopback: bool, timeout_seconds: float) -> requests.Session:
-    config = Config(
-        ip_filter_enable=True,
-        ip_filter_allow_loopback_ips=allow_loopback,
-        never_redirect=True,
-        default_timeout=(min(timeout_seconds, 5.0), timeout_seconds),
-        user_agent_override=USER_AGENT,
-    )
-    return Manager(config).get_session()
+class PinnedAddressAdapter(HTTPAdapter):
+    """Sends each request to the address given with ``connect_to``, keeping the URL's host
+    for the Host header, TLS SNI and certificate checks. Without a pinned address it refuses
+    to connect at all: nothing leaves unchecked."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=0)
+        self._pin = threading.local()
+
+    @contextmanager
+    def connect_to(self, address: str) -> Iterator[None]:
+        self._pin.address = address
+        try:
+            yield
+        finally:
+            self._pin.address = None
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        address = getattr(self._pin, "address", None)
+        if address is None:
+            raise requests.exceptions.InvalidURL("refused: no checked address to connect to")
+        hostname = host_params["host"]
+        host_header = f"[{hostname}]" if ":" in hostname else hostname
+        if host_params["port"] is not None:
+            host_header += f":{host_params['port']}"
+        # A copy: the caller's header mapping may be shared between requests.
+        request.headers = CaseInsensitiveDict(request.headers or {})
+        request.headers["Host"] = host_header
+        if host_params["scheme"] == "https":
+            pool_kwargs["assert_hostname"] = hostname
+            pool_kwargs["server_hostname"] = hostname
+        host_params["host"] = f"[{address}]" if ":" in address else address
+        return host_params, pool_kwargs
 
 
 @dataclass(frozen=True)
@@ -36,7 +69,7 @@ class DeliveryResult:
     duration_ms: int
     error: str | None = None
     retry_after_seconds: float | None = None
-    # The host resolved to a forbidden address at connect time: retrying cannot help.
+    # The guard refused the host (it now resolves inside): retrying cannot help.
     refused: bool = False
 
     @property
@@ -45,34 +78,35 @@ class DeliveryResult:
 
 
 class WebhookSender:
-    def __init__(self, *, session: requests.Session, timeout_seconds: float) -> None:
-        self._session = session
+    def __init__(self, *, timeout_seconds: float) -> None:
         self._timeout = timeout_seconds
+        self._adapter = PinnedAddressAdapter()
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.mount("https://", self._adapter)
+        self._session.mount("http://", self._adapter)
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+    def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+        """POST to ``url``, connecting to ``address`` (one the guard checked for this host)."""
         started = time.monotonic()
         try:
-            with self._session.post(
-                url,
-                data=body,
-                headers={"Content-Type": "application/json", **headers},
-                timeout=self._timeout,
-                allow_redirects=False,
-                stream=True,
-            ) as response:
+            with (
+                self._adapter.connect_to(address),
+                self._session.post(
+                    url,
+                    data=body,
+                    headers={"Content-Type": "application/json", **headers},
+                    timeout=(min(self._timeout, 5.0), self._timeout),
+                    allow_redirects=False,
+                    stream=True,
+                ) as response,
+            ):
                 response.raw.read(MAX_RESPONSE_BYTES, decode_content=False)
                 return DeliveryResult(
                     status_code=response.status_code,
                     duration_ms=_elapsed_ms(started),
                     retry_after_seconds=_retry_after(response.headers.get("Retry-After")),
                 )
-        except InvalidIPAddress:
-            return DeliveryResult(
-                status_code=None,
-                duration_ms=_elapsed_ms(started),
-                error="refused: the callback host resolves to a private, loopback or link-local address",
-                refused=True,
-            )
         except requests.Timeout:
             error = f"timed out after {self._timeout:g} s"
         except requests.RequestException as exc:

@@ -104,8 +104,8 @@ class Notifier:
         started = self._clock()
         try:
             # Checked again at every attempt: the host's DNS may have changed since submit.
-            self._guard.check(job.callback_url)
-            result = self._send(job, message.event_type)
+            addresses = self._guard.check(job.callback_url)
+            result = self._send(job, message.event_type, addresses[0])
         except CallbackUrlRejected as exc:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message, refused=True)
         if result.refused:
@@ -136,7 +136,7 @@ class Notifier:
         self._queue.retry_later(receipt_handle, delay)
         raise DeliveryRetryScheduled(delay)
 
-    def _send(self, job: Job, event_type: EventType) -> DeliveryResult:
+    def _send(self, job: Job, event_type: EventType, address: str) -> DeliveryResult:
         video_url = (
             self._videos.presigned_url(job.video, self._settings.presigned_url_ttl_seconds)
             if job.video is not None
@@ -147,7 +147,7 @@ class Notifier:
         # Each attempt is signed afresh: a receiver rejects stale timestamps.
         timestamp = int(self._clock().timestamp())
         headers = self._signer().headers(webhook_id(job.job_id, event_type), timestamp, encoded)
-        return self._sender.post(job.callback_url, encoded, headers)
+        return self._sender.post(job.callback_url, address, encoded, headers)
 
     def _record(
         self,
