@@ -146,3 +146,29 @@ def test_the_failed_event_payload_carries_the_error():
     assert payload["data"]["video"] is None
     assert payload["data"]["error"] == {"code": "upstream_failed", "message": "Content moderation"}
     assert "callback" not in payload["data"]
+
+
+def test_the_largest_callback_a_request_can_produce_stays_under_16_kib():
+    # Given a job with every client-controlled field at its limit (non-ASCII text is the
+    # worst case: JSON escapes each character as six bytes) and a long provider error
+    job = failed_job().model_copy(
+        update={
+            "input": {
+                "prompt": "\u00e9" * 1000,
+                "image_url": "https://a.example/" + "i" * 2030,
+                "last_image_url": "https://a.example/" + "l" * 2030,
+                "duration": 10,
+                "ratio": "16:9",
+                "seed": 4_294_967_295,
+            },
+            "metadata": {"k": "\u00e9" * 330},
+            "callback_url": "https://hooks.example.com/" + "c" * 2020,
+            "error": JobError(code="generation_failed", message="x" * 100_000),
+            "upstream_status": "s" * 64,
+        }
+    )
+
+    body = json.dumps(event_payload(job, EventType.FAILED, video_url="https://b/" + "v" * 1500))
+
+    assert len(json.dumps(job.metadata).encode()) <= 2048
+    assert len(body.encode()) < 16 * 1024

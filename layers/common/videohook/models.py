@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -237,9 +238,18 @@ class StoredVideo(BaseModel):
     content_type: str = "video/mp4"
 
 
+MAX_ERROR_MESSAGE_CHARS = 500
+
+
 class JobError(BaseModel):
     code: str
-    message: str
+    # Provider text can be any length; a callback body must stay small.
+    message: Annotated[str, StringConstraints(max_length=MAX_ERROR_MESSAGE_CHARS)]
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _shorten(cls, value: object) -> object:
+        return value[:MAX_ERROR_MESSAGE_CHARS] if isinstance(value, str) else value
 
 
 class DeliveryAttempt(BaseModel):

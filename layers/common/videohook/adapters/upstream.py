@@ -29,6 +29,8 @@ from videohook.errors import (
 from videohook.observability import logger
 
 RUNWAY_GENERATION_PATH = "/v2/generate/video/runway/generation"
+# An unknown status is stored and shown as the provider sent it, up to this length.
+MAX_STATUS_CHARS = 64
 # Never wait longer than this between two tries inside one request, whatever Retry-After says.
 MAX_RETRY_WAIT_SECONDS = 10.0
 
@@ -195,7 +197,7 @@ class UpstreamClient:
         payload = self._json(response)
         return UpstreamGeneration(
             id=str(payload.get("id") or payload.get("generation_id") or generation_id),
-            status=str(payload.get("status") or "unknown"),
+            status=str(payload.get("status") or "unknown")[:MAX_STATUS_CHARS],
             video_url=extract_video_url(payload.get("video")),
             error_message=self._redact(extract_error_message(payload.get("error"))),
         )
