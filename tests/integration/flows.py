@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -9,7 +10,7 @@ import boto3
 from local.lambdas import invoke
 from local.resources import LocalResources
 from local.stack import run_notifier_once
-from videohook.models import NotificationMessage
+from videohook.models import NotificationMessage, iso
 
 
 def submit(call_api: Any, prompt: str | None = None, **changes: Any) -> str:
@@ -35,6 +36,17 @@ def job(call_api: Any, job_id: str, api_key_id: str = "client-a") -> dict[str, A
     )
     assert status == 200, body
     return body
+
+
+def age_job(aws: LocalResources, job_id: str, *, hours: float) -> None:
+    """Pretend the job was created ``hours`` ago (moto has no clock to move)."""
+    created = datetime.now(UTC) - timedelta(hours=hours)
+    boto3.client("dynamodb").update_item(
+        TableName=aws.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET created_at = :created",
+        ExpressionAttributeValues={":created": {"S": iso(created)}},
+    )
 
 
 def queued_messages(aws: LocalResources) -> list[NotificationMessage]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from local.upstream_simulator import UpstreamSimulator
-from tests.integration.flows import job, queued_messages, submit, tick
+from tests.integration.flows import age_job, job, queued_messages, submit, tick
 from videohook.models import NotificationMessage
 
 
@@ -119,13 +118,7 @@ def test_an_unknown_status_keeps_the_job_in_flight(call_api, load_event, aws):
 
 def test_a_job_past_its_age_limit_fails_as_timed_out(call_api, load_event, aws, monkeypatch, service):
     job_id = submit(call_api, prompt="never ends [status:rendering_frames]")
-    old = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    boto3.client("dynamodb").update_item(
-        TableName=aws.jobs_table,
-        Key={"job_id": {"S": job_id}},
-        UpdateExpression="SET created_at = :old",
-        ExpressionAttributeValues={":old": {"S": old}},
-    )
+    age_job(aws, job_id, hours=3)
 
     tick(load_event)
 

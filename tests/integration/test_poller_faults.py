@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from local.lambdas import invoke
 from tests.conftest import reconfigure
 from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
-from tests.integration.flows import job, queued_messages, submit, tick
+from tests.integration.flows import age_job, job, queued_messages, submit, tick
 from videohook.models import NotificationMessage
 from videohook.wiring import Container
 
@@ -140,13 +139,7 @@ def test_a_job_past_its_age_limit_with_the_provider_down_still_ends(
 ):
     job_id = submit(call_api)
     simulator.inject("retrieve", 503, count=100)
-    old = datetime(2020, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
-    boto3.client("dynamodb").update_item(
-        TableName=aws.jobs_table,
-        Key={"job_id": {"S": job_id}},
-        UpdateExpression="SET created_at = :old",
-        ExpressionAttributeValues={":old": {"S": old}},
-    )
+    age_job(aws, job_id, hours=3)
 
     tick(load_event)
 
