@@ -131,3 +131,30 @@ def test_every_required_setting_is_set_for_every_function(cfn):
     for function in FUNCTIONS:
         own = properties(cfn, function).get("Environment", {}).get("Variables", {})
         assert not required & set(own), f"{function} overrides a required setting"
+
+
+def _allowed_actions(cfn, function: str) -> set[str]:
+    actions: set[str] = set()
+    for policy in properties(cfn, function)["Policies"]:
+        for statement in policy.get("Statement", []):
+            granted = statement["Action"]
+            actions.update([granted] if isinstance(granted, str) else granted)
+    return actions
+
+
+@pytest.mark.parametrize(
+    ("function", "needed"),
+    [
+        # put (insert), update (mark_submitted), delete (discard_submission), get (reads)
+        (
+            "SubmitFunction",
+            {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem"},
+        ),
+        # query (due_jobs), update (claim/finish), put + get on objects (copy, find_copy)
+        ("PollerFunction", {"dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject"}),
+        # get + update (record_delivery), get on objects (presigned URL in the callback)
+        ("NotifierFunction", {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"}),
+    ],
+)
+def test_each_function_may_make_the_calls_its_adapters_make(cfn, function, needed):
+    assert needed <= _allowed_actions(cfn, function)
