@@ -252,3 +252,55 @@ def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(
     [callback] = receiver.wait_for(1, timeout=5)
     assert callback.headers["Host"] == f"localhost:{port}"
     assert job(call_api, job_id)["callback"]["status"] == "delivered"
+
+
+def test_a_callback_delivered_before_its_outbox_is_cleared_stays_delivered(
+    service, call_api, load_event, receiver, aws
+):
+    from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
+
+    # Given a poller that queued the event and died before clearing its outbox entry
+    job_id = submit(call_api, callback_url=receiver.url)
+    tick(load_event)
+    inject(service, "queue", CrashAt(service.queue, "send", when="after"))
+    with pytest.raises(SimulatedCrash):
+        tick(load_event)
+    # And a notifier that delivered that event meanwhile
+    notify(aws)
+    assert job(call_api, job_id)["callback"]["status"] == "delivered"
+
+    # When the next poller run recovers the outbox entry
+    expire_leases(aws.jobs_table)
+    tick(load_event)
+
+    # Then the delivery is not forgotten, and no second callback is sent (SQS drops the
+    # repeated send by its deduplication id; moto does not, and the notifier skips it)
+    assert job(call_api, job_id)["callback"]["status"] == "delivered"
+    notify(aws)
+    assert len(receiver.received) == 1
+
+
+def test_a_dns_failure_at_delivery_is_retried_like_any_failed_attempt(
+    service, call_api, load_event, receiver, aws
+):
+    port = receiver.url.split(":")[2].split("/")[0]
+    job_id = finished(call_api, load_event, receiver, callback_url=f"http://localhost:{port}/hooks/videohook")
+    lookups = iter([OSError("Temporary failure in name resolution"), ["127.0.0.1"]])
+
+    def flaky(host: str, port: int) -> list[str]:
+        answer = next(lookups)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    service.notifier._guard = CallbackUrlGuard(local_mode=True, resolver=flaky)
+
+    first = notify(aws)
+    second = notify(aws)
+
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    errors = [a.get("error") for a in attempts(call_api, job_id)]
+    assert "does not resolve" in errors[0]
+    assert errors[1] is None
+    assert job(call_api, job_id)["callback"]["status"] == "delivered"

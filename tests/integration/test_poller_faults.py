@@ -147,3 +147,21 @@ def test_a_job_past_its_age_limit_with_the_provider_down_still_ends(
     assert ended["status"] == "failed"
     assert ended["error"]["code"] == "timed_out"
     assert [m.event_type for m in queued_messages(aws)] == ["generation.failed"]
+
+
+def test_a_video_that_cannot_be_copied_fails_the_job_at_its_age_limit(
+    service, call_api, load_event, simulator, aws
+):
+    simulator.video_status = 500  # the provider's file server keeps failing
+    job_id = submit(call_api)
+    tick(load_event)
+    tick(load_event)
+    assert job(call_api, job_id)["status"] == "generating"  # a failed copy is retried...
+
+    age_job(aws, job_id, hours=3)
+    tick(load_event)
+
+    ended = job(call_api, job_id)  # ...until the job is too old
+    assert ended["status"] == "failed"
+    assert ended["error"]["code"] == "video_copy_failed"
+    assert [m.event_type for m in queued_messages(aws)] == ["generation.failed"]

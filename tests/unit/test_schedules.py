@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from videohook.logic import notify
-from videohook.logic.notify import retry_delay
+from videohook.logic.notify import MAX_RETRY_DELAY_SECONDS, retry_delay
 from videohook.logic.poll import PollSettings, next_check_delay
 from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS
 
@@ -95,10 +95,10 @@ def test_property_retry_after_never_moves_a_delay_outside_the_clamp(attempt, ret
     clamped = min(max(retry_after, planned * 0.5), planned * 2.0)
     assert delay is not None
     # SQS hides a message for at most 12 hours, so no delay may exceed that either.
-    assert delay <= MAX_SQS_VISIBILITY_SECONDS
-    low = min(math.floor(math.floor(clamped) * 0.9), MAX_SQS_VISIBILITY_SECONDS)
+    assert delay <= MAX_RETRY_DELAY_SECONDS < MAX_SQS_VISIBILITY_SECONDS
+    low = min(math.floor(math.floor(clamped) * 0.9), MAX_RETRY_DELAY_SECONDS)
     assert low <= delay <= math.ceil(clamped * 1.1)
-    assert min(math.floor(planned * 0.5 * 0.9), MAX_SQS_VISIBILITY_SECONDS) <= delay
+    assert min(math.floor(planned * 0.5 * 0.9), MAX_RETRY_DELAY_SECONDS) <= delay
 
 
 # --- poll pacing ---------------------------------------------------------------------------

@@ -151,7 +151,11 @@ def _allowed_actions(cfn, function: str) -> set[str]:
             {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem"},
         ),
         # query (due_jobs), update (claim/finish), put + get on objects (copy, find_copy)
-        ("PollerFunction", {"dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject"}),
+        # ListBucket: HeadObject on a missing key is a 404 only with it (a 403 without)
+        (
+            "PollerFunction",
+            {"dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject", "s3:ListBucket"},
+        ),
         # get + update (record_delivery), get on objects (presigned URL in the callback)
         ("NotifierFunction", {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"}),
     ],

@@ -26,6 +26,7 @@ from videohook.errors import (
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamOutcomeUnknown,
     UpstreamOutOfCredits,
     UpstreamRejected,
     UpstreamTimeout,
@@ -330,7 +331,8 @@ def test_create_is_not_resent_after_a_504():
 def test_create_is_not_resent_after_a_connection_error_that_may_have_reached_the_provider():
     session = FakeSession(requests.ConnectionError("Connection reset by peer"), queued())
 
-    with pytest.raises(UpstreamUnavailable):
+    # The answer was lost, not refused: the provider may have charged it.
+    with pytest.raises(UpstreamOutcomeUnknown):
         client_for(session).create("gen3a_turbo", FIELDS)
 
     assert len(session.calls) == 1
@@ -504,3 +506,16 @@ def test_the_api_key_never_appears_in_a_raised_error(script):
     assert API_KEY not in shown
     # The transport error (which holds the request and its headers) is not chained on.
     assert error.__cause__ is None
+
+
+@pytest.mark.parametrize("body", [b"<html>OK</html>", b"[]", b""], ids=["html", "list", "empty"])
+def test_a_successful_create_whose_answer_cannot_be_read_is_of_unknown_outcome(body):
+    # A 2xx means the provider took (and charged) the create, whatever its body says.
+    answer = response(201)
+    answer._content = body
+    session = FakeSession(answer, queued("up_2"))
+
+    with pytest.raises(UpstreamOutcomeUnknown):
+        client_for(session).create("gen3a_turbo", FIELDS)
+
+    assert len(session.calls) == 1

@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from videohook.errors import CallbackUrlRejected
+from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
 from videohook.models import check_callback_url_form
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -66,7 +66,7 @@ class CallbackUrlGuard:
             found = []
         if not found:
             reason = f"host {host!r} does not resolve"
-            raise CallbackUrlRejected(f"callback_url {reason}", details=[_detail(reason)])
+            raise CallbackHostUnresolvable(f"callback_url {reason}", details=[_detail(reason)])
         addresses = [ipaddress.ip_address(text.split("%")[0]) for text in found]
         if any(is_forbidden_address(a, allow_loopback=self._local_mode) for a in addresses):
             reason = "resolves to a loopback, private, link-local or reserved address"

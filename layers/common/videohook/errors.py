@@ -29,6 +29,11 @@ class CallbackUrlRejected(InvalidRequest):
     code = "invalid_callback_url"
 
 
+class CallbackHostUnresolvable(CallbackUrlRejected):
+    """The host has no address now. Refused at submit; at delivery a failed attempt like any
+    other, since DNS failures are often brief."""
+
+
 class JobNotFound(VideohookError):
     code = "not_found"
 

@@ -197,8 +197,8 @@ class JobRepository:
         if event is None:
             expression = sets + " REMOVE lease_owner, lease_expires_at"
         else:
-            values.update(_values(event=event.value))
-            expression = sets + ", outbox_event = :event"
+            values.update(_values(event=event.value, pending=CallbackStatus.PENDING.value))
+            expression = sets + ", outbox_event = :event, callback_status = :pending"
         allowed = [s.value for s in (JobStatus.QUEUED, JobStatus.GENERATING)]
         return self._update(
             job_id,
@@ -229,8 +229,9 @@ class JobRepository:
         sets = ["#status = :status", "finished_at = :at", "updated_at = :at", "upstream_status = :us"]
         removes = ""
         if event is not None:
-            values.update(_values(event=event.value, now=now))
-            sets += ["outbox_event = :event", "next_check_at = :now"]
+            # The callback status turns "pending" here, before the event can be delivered.
+            values.update(_values(event=event.value, now=now, pending=CallbackStatus.PENDING.value))
+            sets += ["outbox_event = :event", "next_check_at = :now", "callback_status = :pending"]
         else:
             values.update(_values(exp=expires_at))
             sets.append("expires_at = :exp")
@@ -257,8 +258,9 @@ class JobRepository:
         """The outbox entry is on the queue. After a terminal event (``expires_at`` given) the
         job leaves the pending index and becomes eligible for TTL expiry; after
         ``generation.started`` it stays in the index, still in flight."""
-        values = _values(owner=owner, event=event.value, at=queued_at, pending=CallbackStatus.PENDING.value)
-        sets = "SET notification_queued_at = :at, callback_status = :pending, notified_event = :event"
+        values = _values(owner=owner, event=event.value, at=queued_at)
+        # callback_status is left alone: the notifier may already have delivered the event.
+        sets = "SET notification_queued_at = :at, notified_event = :event"
         removes = " REMOVE outbox_event, lease_owner, lease_expires_at"
         if expires_at is not None:
             values.update(_values(exp=expires_at))

@@ -222,6 +222,11 @@ class UpstreamClient:
                     raise UpstreamTimeout(
                         f"The provider did not answer the {operation} within {self._timeout:g} s"
                     ) from None
+                if reached:
+                    # The request went out and the answer was lost: it may have taken effect.
+                    raise UpstreamOutcomeUnknown(
+                        f"The connection broke during the {operation}; its outcome is unknown"
+                    ) from None
                 raise UpstreamUnavailable(f"Could not reach the provider for {operation}") from None
             if 200 <= response.status_code < 300:
                 return response
@@ -268,14 +273,15 @@ class UpstreamClient:
 
     @staticmethod
     def _json(response: requests.Response) -> dict[str, Any]:
+        """The body of a 2xx. One that cannot be read leaves the outcome unknown: for a
+        create, the provider accepted (and charged) something."""
         try:
             payload = response.json()
         except ValueError:
-            raise UpstreamUnavailable(
-                "The provider answered with a body that is not JSON", status=response.status_code
-            ) from None
+            payload = None
         if not isinstance(payload, dict):
-            raise UpstreamUnavailable(
-                "The provider answered with unexpected JSON", status=response.status_code
+            raise UpstreamOutcomeUnknown(
+                "The provider answered success with a body that is not a JSON object",
+                status=response.status_code,
             )
         return payload

@@ -18,7 +18,7 @@ from videohook.adapters.notifications import NotificationQueue
 from videohook.adapters.videos import VideoStore
 from videohook.adapters.webhooks import DeliveryResult, WebhookSender
 from videohook.callback_guard import CallbackUrlGuard
-from videohook.errors import CallbackUrlRejected
+from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
 from videohook.models import (
     CallbackStatus,
     DeliveryAttempt,
@@ -33,6 +33,10 @@ from videohook.observability import logger, metrics
 from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
 from videohook.signing import WebhookSigner
 from videohook.views import event_payload
+
+# SQS caps a message's visibility at 12 h from when it was received, so the delay set at the
+# end of an attempt must leave room for the attempt itself.
+MAX_RETRY_DELAY_SECONDS = MAX_SQS_VISIBILITY_SECONDS - 300
 
 # A receiver's Retry-After may stretch or shrink a delay, but only this far from the plan.
 RETRY_AFTER_CLAMP = (0.5, 2.0)
@@ -66,7 +70,7 @@ def retry_delay(attempt: int, delays: tuple[int, ...], retry_after: float | None
         low, high = RETRY_AFTER_CLAMP
         planned = int(min(max(retry_after, planned * low), planned * high))
     jittered = round(planned * random.uniform(1 - JITTER, 1 + JITTER))
-    return max(0, min(jittered, MAX_SQS_VISIBILITY_SECONDS))
+    return max(0, min(jittered, MAX_RETRY_DELAY_SECONDS))
 
 
 class Notifier:
@@ -106,6 +110,8 @@ class Notifier:
             # Checked again at every attempt: the host's DNS may have changed since submit.
             addresses = self._guard.check(job.callback_url)
             result = self._send(job, message.event_type, addresses[0])
+        except CallbackHostUnresolvable as exc:
+            result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message)
         except CallbackUrlRejected as exc:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message, refused=True)
         if result.refused:

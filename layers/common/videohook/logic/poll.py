@@ -139,7 +139,7 @@ class Poller:
 
         outcome = generation.outcome
         if outcome is Outcome.SUCCEEDED:
-            return self._complete(job, owner, generation)
+            return self._complete(job, owner, generation, too_old=too_old)
         if outcome is Outcome.FAILED:
             message = generation.error_message or f"The provider reported status {generation.status!r}"
             return self._fail(job, owner, "generation_failed", message, generation.status)
@@ -152,7 +152,7 @@ class Poller:
             return self._fail(job, owner, "timed_out", _age_message(self._settings), generation.status)
         return self._reschedule(job, owner, generation.status)
 
-    def _complete(self, job: Job, owner: str, generation: UpstreamGeneration) -> str:
+    def _complete(self, job: Job, owner: str, generation: UpstreamGeneration, *, too_old: bool) -> str:
         if not generation.video_url:
             return self._fail(
                 job,
@@ -170,6 +170,9 @@ class Poller:
         except VideoUnavailable as exc:
             return self._fail(job, owner, "video_expired", exc.message, generation.status)
         except VideoCopyFailed as exc:
+            if too_old:
+                message = f"The video could not be copied before the age limit: {exc.message}"
+                return self._fail(job, owner, "video_copy_failed", message, generation.status)
             logger.warning(
                 "Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message}
             )
