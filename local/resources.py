@@ -65,6 +65,7 @@ class LocalResources:
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table,
             "VIDEOS_BUCKET_NAME": self.bucket,
             "NOTIFY_QUEUE_URL": self.notify_queue_url,
+            "NOTIFY_DEAD_LETTER_QUEUE_URL": self.notify_dlq_url,
             "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
             "WEBHOOK_SECRET_ID": self.webhook_secret_id,
         }
@@ -108,10 +109,8 @@ def provision(
     upstream_api_key: str,
     webhook_secret: str,
     prefix: str = "videohook",
-    receive_count: int | None = None,
 ) -> LocalResources:
-    """Create every resource the functions use. ``receive_count`` overrides the template's
-    ``maxReceiveCount`` when the retry schedule is shortened (local mode, tests)."""
+    """Create every resource the functions use."""
     dynamodb = session.client("dynamodb")
     s3 = session.client("s3")
     sqs = session.client("sqs")
@@ -142,7 +141,7 @@ def provision(
         Attributes={
             **_queue_attributes("NotifyQueue"),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receive_count or max_receive_count()}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count()}
             ),
         },
     )["QueueUrl"]

@@ -95,12 +95,10 @@ class LocalStack:
                 "AWS_DEFAULT_REGION": "us-east-1",
             }
         )
-        delays = [d for d in self.config.callback_retry_delays.split(",") if d.strip()]
         self.resources = provision(
             boto3.Session(),
             upstream_api_key=self.config.aimlapi_api_key,
             webhook_secret=self.config.webhook_secret,
-            receive_count=len(delays) + 1,
         )
         base_url = self.config.aimlapi_base_url
         if base_url is None:

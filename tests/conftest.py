@@ -77,7 +77,6 @@ def aws() -> Iterator[LocalResources]:
             boto3.Session(),
             upstream_api_key=UPSTREAM_KEY,
             webhook_secret=WEBHOOK_SECRET,
-            receive_count=len(TEST_RETRY_DELAYS) + 1,
         )
 
 

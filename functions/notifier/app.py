@@ -19,14 +19,17 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every record failed is still a normal answer here: each failure already
 # set its own retry delay, which an exception for the whole batch would undo.
 processor.raise_on_entire_batch_failure = False
+# The records this invocation attempted; the other failures were skipped by the processor.
+attempted: set[str] = set()
 
 
 @tracer.capture_method
 def deliver_record(record: SQSRecord) -> str:
+    attempted.add(record.message_id)
     message = NotificationMessage.model_validate_json(record.body)
     return get_container().notifier.deliver(
         message,
-        attempt=int(record.attributes.approximate_receive_count),
+        message_id=record.message_id,
         receipt_handle=record.receipt_handle,
     )
 
@@ -35,6 +38,14 @@ def deliver_record(record: SQSRecord) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
+    attempted.clear()
+    answer = process_partial_response(
         event=event, record_handler=deliver_record, processor=processor, context=context
     )
+    failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
+    # A skipped record stays in flight for the queue's visibility timeout and, FIFO, blocks
+    # its group meanwhile, even the failed message ahead of it: hand it back at once.
+    get_container().queue.release(
+        [r["receiptHandle"] for r in event["Records"] if r["messageId"] in failed - attempted]
+    )
+    return answer

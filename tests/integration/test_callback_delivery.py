@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+from collections import Counter
 from datetime import datetime
 
 import boto3
@@ -304,3 +305,29 @@ def test_a_dns_failure_at_delivery_is_retried_like_any_failed_attempt(
     assert "does not resolve" in errors[0]
     assert errors[1] is None
     assert job(call_api, job_id)["callback"]["status"] == "delivered"
+
+
+def test_a_callback_held_back_behind_a_failing_one_still_gets_every_attempt(
+    call_api, load_event, receiver, aws
+):
+    # Given a job with two events queued in its message group, and a receiver that is down
+    receiver.answer_next(*[ScriptedAnswer(status=500)] * 20)
+    submit(
+        call_api, callback_url=receiver.url, callback_events=["generation.started", "generation.completed"]
+    )
+    tick(load_event)
+    tick(load_event)
+
+    # When the notifier keeps running (each "completed" receive behind a failing "started"
+    # is skipped, yet counted by SQS)
+    for _ in range(12):
+        notify(aws)
+
+    # Then each event got its own first try and three retries, then went to the DLQ
+    tries = Counter(json.loads(c.body)["type"] for c in receiver.received)
+    assert tries == {"generation.started": 4, "generation.completed": 4}
+    dead = boto3.client("sqs").receive_message(QueueUrl=aws.notify_dlq_url, MaxNumberOfMessages=10)
+    assert sorted(json.loads(m["Body"])["event_type"] for m in dead["Messages"]) == [
+        "generation.completed",
+        "generation.started",
+    ]

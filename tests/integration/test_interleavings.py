@@ -54,9 +54,7 @@ def upstream() -> Iterator[UpstreamSimulator]:
 
 
 def build_service(upstream: UpstreamSimulator) -> Container:
-    resources = provision(
-        boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET, receive_count=4
-    )
+    resources = provision(boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET)
     container = Container(
         Settings(
             **{name.lower(): value for name, value in resources.environment().items()},

@@ -12,6 +12,7 @@ REQUIRED = {
     "IDEMPOTENCY_TABLE_NAME": "videohook-idempotency",
     "VIDEOS_BUCKET_NAME": "videohook-videos",
     "NOTIFY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-notify",
+    "NOTIFY_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-dlq",
     "AIMLAPI_API_KEY_SECRET_ID": "videohook/aimlapi-api-key",
     "WEBHOOK_SECRET_ID": "videohook/webhook-signing-secret",
 }

@@ -254,6 +254,8 @@ class JobError(BaseModel):
 
 class DeliveryAttempt(BaseModel):
     event_type: EventType
+    # The queue message this attempt answered: attempts are numbered per message.
+    message_id: str | None = None
     attempt: int
     at: str
     duration_ms: int

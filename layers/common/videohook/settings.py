@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     jobs_table_name: str = Field(min_length=3)
     videos_bucket_name: str = Field(min_length=3)
     notify_queue_url: str = Field(min_length=1)
+    notify_dead_letter_queue_url: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=3)
 
     aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")

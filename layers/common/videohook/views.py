@@ -39,7 +39,7 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
             "events": [event.value for event in job.callback_events],
             "status": job.callback_status.value if job.callback_status else None,
             "attempts": [
-                attempt.model_dump(mode="json", exclude_none=True)
+                attempt.model_dump(mode="json", exclude_none=True, exclude={"message_id"})
                 for attempt in job.deliveries[-MAX_ATTEMPTS_SHOWN:]
             ],
         }

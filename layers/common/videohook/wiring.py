@@ -77,7 +77,11 @@ class Container:
 
     @cached_property
     def queue(self) -> NotificationQueue:
-        return NotificationQueue(client=self.sqs, queue_url=self.settings.notify_queue_url)
+        return NotificationQueue(
+            client=self.sqs,
+            queue_url=self.settings.notify_queue_url,
+            dead_letter_queue_url=self.settings.notify_dead_letter_queue_url,
+        )
 
     @cached_property
     def upstream_http(self) -> requests.Session:

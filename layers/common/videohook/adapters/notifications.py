@@ -13,9 +13,10 @@ from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
 
 
 class NotificationQueue:
-    def __init__(self, *, client: Any, queue_url: str) -> None:
+    def __init__(self, *, client: Any, queue_url: str, dead_letter_queue_url: str | None = None) -> None:
         self._client = client
         self._queue_url = queue_url
+        self._dead_letter_queue_url = dead_letter_queue_url
 
     def send(self, message: NotificationMessage, *, deduplication_id: str) -> None:
         """FIFO: one group per job keeps its events in order; a second send with the same
@@ -29,6 +30,21 @@ class NotificationQueue:
             )
         except ClientError as exc:
             raise StorageError("Could not queue the notification") from exc
+
+    def bury(self, message: NotificationMessage, message_id: str) -> None:
+        """Move a callback whose schedule is spent to the dead-letter queue (the caller then
+        reports it processed, which deletes it here)."""
+        if self._dead_letter_queue_url is None:
+            raise StorageError("No dead-letter queue is configured")
+        try:
+            self._client.send_message(
+                QueueUrl=self._dead_letter_queue_url,
+                MessageBody=message.model_dump_json(),
+                MessageGroupId=message.job_id,
+                MessageDeduplicationId=f"dead-{message_id}",
+            )
+        except ClientError as exc:
+            raise StorageError("Could not move the notification to the dead-letter queue") from exc
 
     def replay_dead_letters(self, dead_letter_queue_url: str, *, limit: int = 10_000) -> int:
         """Move messages from the dead-letter queue back to this queue, each with a fresh
@@ -57,6 +73,17 @@ class NotificationQueue:
                 )
                 moved += 1
         return moved
+
+    def release(self, receipt_handles: list[str]) -> None:
+        """Make received messages visible again now (ones this invocation did not attempt)."""
+        for start in range(0, len(receipt_handles), 10):
+            self._client.change_message_visibility_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for index, handle in enumerate(receipt_handles[start : start + 10])
+                ],
+            )
 
     def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
         self._client.change_message_visibility(

@@ -2,7 +2,8 @@
 
 Retries belong to SQS: a failed attempt hides its message for the next delay of the
 schedule (no Lambda sleeps) and reports the record as failed; once the schedule is spent
-the message goes to the dead-letter queue and the job records ``callback_failed``.
+the notifier moves the message to the dead-letter queue and the job records
+``callback_failed``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from videohook.adapters.jobs import JobRepository
 from videohook.adapters.notifications import NotificationQueue
@@ -49,10 +51,6 @@ class DeliveryRetryScheduled(Exception):
     def __init__(self, delay_seconds: int) -> None:
         super().__init__(f"callback delivery failed; retrying in {delay_seconds} s")
         self.delay_seconds = delay_seconds
-
-
-class DeliveryExhausted(Exception):
-    """The last scheduled attempt failed: the message is left to the dead-letter queue."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +93,18 @@ class Notifier:
         self._settings = settings
         self._clock = clock
 
-    def deliver(self, message: NotificationMessage, *, attempt: int, receipt_handle: str) -> str:
-        """One attempt. Returns the outcome, or raises ``DeliveryRetryScheduled`` /
-        ``DeliveryExhausted`` so the batch reports the record as failed."""
+    def deliver(self, message: NotificationMessage, *, message_id: str, receipt_handle: str) -> str:
+        """One attempt. Returns the outcome, or raises ``DeliveryRetryScheduled`` so the batch
+        reports the record as failed and SQS brings it back after the delay."""
         job = self._jobs.get(message.job_id)
         if job is None:
             logger.warning("Notification for a job that no longer exists", extra={"job_id": message.job_id})
             return "dropped"
         if not message.redelivery and _already_delivered(job, message.event_type):
             return "duplicate"
+        # Counted on the job, per queue message: SQS's receive count also counts receives in
+        # which a FIFO message was skipped behind a failing one of its group.
+        attempt = 1 + sum(1 for d in job.deliveries if d.message_id == message_id)
 
         started = self._clock()
         try:
@@ -114,31 +115,30 @@ class Notifier:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message)
         except CallbackUrlRejected as exc:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message, refused=True)
+        record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
         if result.refused:
-            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.FAILED)
+            record(None, CallbackStatus.FAILED)
             metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
             return "refused"
         if result.succeeded:
-            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.DELIVERED)
+            record(None, CallbackStatus.DELIVERED)
             metrics.add_metric(name="CallbackDelivered", unit="Count", value=1)
             return "delivered"
         if result.status_code == 410:
-            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.GONE)
+            record(None, CallbackStatus.GONE)
             return "gone"
 
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
-            self._record(job, message.event_type, attempt, started, result, None, CallbackStatus.FAILED)
+            record(None, CallbackStatus.FAILED)
             metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
                 extra={"job_id": job.job_id, "attempts": attempt},
             )
-            # Visible again at once, so SQS's receive count moves it to the DLQ promptly.
-            self._queue.retry_later(receipt_handle, 0)
-            raise DeliveryExhausted(f"callback for {job.job_id} failed {attempt} times")
-        next_retry = started + timedelta(seconds=delay)
-        self._record(job, message.event_type, attempt, started, result, next_retry, None)
+            self._queue.bury(message, message_id)
+            return "dead_lettered"
+        record(started + timedelta(seconds=delay), None)
         self._queue.retry_later(receipt_handle, delay)
         raise DeliveryRetryScheduled(delay)
 
@@ -159,6 +159,7 @@ class Notifier:
         self,
         job: Job,
         event_type: EventType,
+        message_id: str,
         attempt: int,
         started: datetime,
         result: DeliveryResult,
@@ -167,6 +168,7 @@ class Notifier:
     ) -> None:
         record = DeliveryAttempt(
             event_type=event_type,
+            message_id=message_id,
             attempt=attempt,
             at=iso(started),
             duration_ms=result.duration_ms,
