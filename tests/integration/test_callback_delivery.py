@@ -178,6 +178,7 @@ def test_started_is_sent_only_to_those_who_ask_and_before_completed(call_api, lo
     first = Webhook(WEBHOOK_SECRET).verify(started.body, lowered(started.headers))
     second = Webhook(WEBHOOK_SECRET).verify(completed.body, lowered(completed.headers))
     assert (first["type"], first["data"]["status"]) == ("generation.started", "generating")
+    assert first["timestamp"] == first["data"]["started_at"]
     assert (second["type"], second["data"]["status"]) == ("generation.completed", "completed")
     assert started.headers["webhook-id"] != completed.headers["webhook-id"]
     assert job(call_api, job_id)["callback"]["events"] == ["generation.started", "generation.completed"]

@@ -282,6 +282,7 @@ class Job(BaseModel):
     metadata: dict[str, Any] | None = None
     created_at: str
     updated_at: str
+    started_at: str | None = None
     finished_at: str | None = None
     poll_count: int = 0
     video: StoredVideo | None = None

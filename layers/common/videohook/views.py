@@ -17,6 +17,7 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
         "model": job.model,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
+        "started_at": job.started_at,
         "finished_at": job.finished_at,
         "upstream": {"id": job.upstream_id, "status": job.upstream_status},
         "input": job.input,
@@ -48,9 +49,11 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
 
 def event_payload(job: Job, event_type: EventType, *, video_url: str | None) -> dict[str, Any]:
     """The Standard Webhooks body: ``timestamp`` is when the event happened, not when this
-    attempt was sent (that is the ``webhook-timestamp`` header)."""
+    attempt was sent (that is the ``webhook-timestamp`` header). ``data`` is the job as it is
+    when the attempt is made (a late ``generation.started`` may show a finished job)."""
+    happened = job.started_at if event_type is EventType.STARTED else job.finished_at
     return {
         "type": event_type.value,
-        "timestamp": job.finished_at or job.updated_at,
+        "timestamp": happened or job.updated_at,
         "data": job_view(job, video_url=video_url, include_deliveries=False),
     }

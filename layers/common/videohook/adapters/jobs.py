@@ -194,6 +194,8 @@ class JobRepository:
             "SET next_check_at = :next, upstream_status = :us, #status = :status, "
             "updated_at = :updated, poll_count = if_not_exists(poll_count, :zero) + :one"
         )
+        if status is JobStatus.GENERATING:
+            sets += ", started_at = if_not_exists(started_at, :updated)"
         if event is None:
             expression = sets + " REMOVE lease_owner, lease_expires_at"
         else:
