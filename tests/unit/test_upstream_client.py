@@ -519,3 +519,24 @@ def test_a_successful_create_whose_answer_cannot_be_read_is_of_unknown_outcome(b
         client_for(session).create("gen3a_turbo", FIELDS)
 
     assert len(session.calls) == 1
+
+
+def test_no_retry_is_started_that_could_not_finish_within_the_budget():
+    # Given answers that each take 8 s, a 5 s timeout and a 14 s budget
+    session = FakeSession(response(503), response(503), queued())
+    client = UpstreamClient(
+        base_url=BASE_URL,
+        api_key=lambda: API_KEY,
+        session=session,  # type: ignore[arg-type]
+        timeout_seconds=5.0,
+        max_attempts=3,
+        backoff_base_seconds=0.5,
+        budget_seconds=14.0,
+        sleep=RecordingSleep(),
+        clock=lambda: 8.0 * len(session.calls),
+    )
+
+    # Then the second try (8 s + wait + 5 s fits) happens, a third (16 s + ...) does not
+    with pytest.raises(UpstreamUnavailable):
+        client.create("gen3a_turbo", FIELDS)
+    assert len(session.calls) == 2

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
     upstream_max_attempts: int = Field(default=3, ge=1, le=10)
     upstream_backoff_base_seconds: float = Field(default=0.5, ge=0, le=30)
+    # One provider call, retries included, ends within this (the submit function has 25 s).
+    upstream_budget_seconds: float = Field(default=22.0, gt=0)
 
     poll_batch_size: int = Field(default=100, ge=1, le=1000)
     poll_concurrency: int = Field(default=8, ge=1, le=64)

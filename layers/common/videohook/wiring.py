@@ -101,6 +101,7 @@ class Container:
             timeout_seconds=self.settings.upstream_timeout_seconds,
             max_attempts=self.settings.upstream_max_attempts,
             backoff_base_seconds=self.settings.upstream_backoff_base_seconds,
+            budget_seconds=self.settings.upstream_budget_seconds,
         )
 
     @cached_property

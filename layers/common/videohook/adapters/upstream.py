@@ -159,7 +159,9 @@ class UpstreamClient:
         timeout_seconds: float,
         max_attempts: int,
         backoff_base_seconds: float,
+        budget_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -168,6 +170,10 @@ class UpstreamClient:
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
+        # A retry is only started if it can finish (wait + a full timeout) within the budget:
+        # the submit function must answer before API Gateway gives up on it.
+        self._budget = budget_seconds
+        self._clock = clock
 
     def create(self, model: str, fields: Mapping[str, Any]) -> UpstreamGeneration:
         route = MODEL_ROUTES[model]
@@ -207,6 +213,7 @@ class UpstreamClient:
     ) -> requests.Response:
         url = f"{self._base_url}{path}"
         headers = {"Authorization": f"Bearer {self._api_key()}", "Accept": "application/json"}
+        started = self._clock()
         for attempt in range(1, self._max_attempts + 1):
             last_try = attempt == self._max_attempts
             try:
@@ -215,8 +222,11 @@ class UpstreamClient:
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 reached = not _never_connected(exc)
-                if (retry_ambiguous or not reached) and not last_try:
-                    self._backoff(attempt, None, operation, type(exc).__name__)
+                if (
+                    (retry_ambiguous or not reached)
+                    and not last_try
+                    and self._backoff(attempt, None, operation, type(exc).__name__, started)
+                ):
                     continue
                 if isinstance(exc, requests.Timeout):
                     raise UpstreamTimeout(
@@ -233,21 +243,33 @@ class UpstreamClient:
             retryable = response.status_code in (429, 500, 502, 503) or (
                 retry_ambiguous and response.status_code >= 500
             )
-            if retryable and not last_try:
-                self._backoff(attempt, _retry_after_seconds(response), operation, response.status_code)
+            if (
+                retryable
+                and not last_try
+                and self._backoff(
+                    attempt, _retry_after_seconds(response), operation, response.status_code, started
+                )
+            ):
                 continue
             raise self._error_for(response)
         raise AssertionError("unreachable: the loop either returns or raises")
 
-    def _backoff(self, attempt: int, retry_after: float | None, operation: str, cause: object) -> None:
+    def _backoff(
+        self, attempt: int, retry_after: float | None, operation: str, cause: object, started: float
+    ) -> bool:
+        """Wait before the next try and return True, or return False if that try could not
+        end (wait plus a full timeout) within the budget."""
         ceiling = self._backoff_base * (2 ** (attempt - 1))
         delay = random.uniform(0, ceiling) if retry_after is None else retry_after
         delay = min(delay, MAX_RETRY_WAIT_SECONDS)
+        if self._budget is not None and self._clock() - started + delay + self._timeout > self._budget:
+            return False
         logger.warning(
             "Upstream call will be retried",
             extra={"operation": operation, "attempt": attempt, "cause": str(cause), "delay_s": delay},
         )
         self._sleep(delay)
+        return True
 
     def _redact(self, text: str | None) -> str | None:
         """Provider text reaches clients and logs; our key must never ride along in it."""
