@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from local.resources import max_receive_count, template
 from videohook.adapters.jobs import PENDING_INDEX
 from videohook.models import Job
-from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, Settings
+from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS, Settings
 
 FUNCTIONS = ("SubmitFunction", "PollerFunction", "NotifierFunction")
 
@@ -165,3 +166,22 @@ def _allowed_actions(cfn, function: str) -> set[str]:
 )
 def test_each_function_may_make_the_calls_its_adapters_make(cfn, function, needed):
     assert needed <= _allowed_actions(cfn, function)
+
+
+@pytest.mark.parametrize(
+    ("delays", "accepted"),
+    [
+        ("5,300,1800,7200,18000,36000,36000", True),
+        ("0", True),
+        ("42999", True),
+        ("43000", False),
+        ("99999", False),
+        ("5,,3", False),
+    ],
+)
+def test_the_retry_delay_parameter_admits_only_what_sqs_and_the_settings_accept(cfn, delays, accepted):
+    pattern = cfn["Parameters"]["CallbackRetryDelays"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, delays)) is accepted
+    if accepted:
+        assert all(int(d) < MAX_SQS_VISIBILITY_SECONDS for d in delays.split(","))
