@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,43 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield hooks
 
 
+class AtomicRequests:
+    """A boto3 client whose requests run one at a time.
+
+    DynamoDB applies each request, condition and write together, atomically. moto checks a
+    condition and then writes, unlocked, so two threads can both pass one condition. Tests
+    that race pollers in threads serialise moto's requests to get DynamoDB's guarantee back;
+    the interleaving between requests stays as free as in AWS.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return one_at_a_time
+
+
+def with_atomic_dynamodb(container: wiring.Container) -> wiring.Container:
+    container.dynamodb = AtomicRequests(container.dynamodb)
+    return container
+
+
 def reconfigure(monkeypatch: pytest.MonkeyPatch, **environment: str) -> wiring.Container:
     """Change settings mid-test: a fresh container, as after a new deployment."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     wiring.reset()
-    container = wiring.get_container()
+    container = with_atomic_dynamodb(wiring.get_container())
     container.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver(PUBLIC_DNS))
     return container
 

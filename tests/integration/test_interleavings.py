@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from local.resources import provision
 from local.upstream_simulator import UpstreamSimulator
-from tests.conftest import PUBLIC_DNS, UPSTREAM_KEY, WEBHOOK_SECRET, fake_resolver
+from tests.conftest import PUBLIC_DNS, UPSTREAM_KEY, WEBHOOK_SECRET, fake_resolver, with_atomic_dynamodb
 from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
 from videohook.adapters.jobs import PENDING_INDEX, PENDING_PARTITION
 from videohook.callback_guard import CallbackUrlGuard
@@ -66,7 +66,7 @@ def build_service(upstream: UpstreamSimulator) -> Container:
         )
     )
     container.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver(PUBLIC_DNS))
-    return container
+    return with_atomic_dynamodb(container)
 
 
 def sweep(container: Container, crash: tuple[str, str, str] | None) -> None:
