@@ -25,10 +25,10 @@ def child(endpoint: str, video_url: str, size: int) -> None:
     import boto3
     import requests
 
-    from videohook.adapters.videos import VideoStore
+    from videohook.adapters.videos import S3VideoStore
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    store = VideoStore(s3_client=s3, bucket="bench", http=requests.Session(), download_timeout_seconds=60)
+    store = S3VideoStore(s3_client=s3, bucket="bench", http=requests.Session(), download_timeout_seconds=60)
     baseline = peak_rss_kib()
     started = time.perf_counter()
     video = store.copy_from_url(video_url, f"videos/{size}.mp4", {"job-id": "bench"})

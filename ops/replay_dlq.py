@@ -13,7 +13,7 @@ import sys
 
 import boto3
 
-from videohook.adapters.notifications import NotificationQueue
+from videohook.adapters.notifications import SqsNotificationQueue
 
 
 def stack_queue_urls(stack: str) -> tuple[str, str]:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         queue_url, dlq_url = args.queue_url, args.dlq_url
     else:
         parser.error("give --stack, or both --queue-url and --dlq-url")
-    moved = NotificationQueue(client=boto3.client("sqs"), queue_url=queue_url).replay_dead_letters(
+    moved = SqsNotificationQueue(client=boto3.client("sqs"), queue_url=queue_url).replay_dead_letters(
         dlq_url, limit=args.limit
     )
     print(f"moved {moved} message(s) from {dlq_url} back to {queue_url}")

@@ -14,8 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videohook import errors
-from videohook.logic.submit import get_generation, redeliver_callback, submit_generation
-from videohook.models import IDEMPOTENCY_HEADER, parse_generation_request, parse_idempotency_key
+from videohook.models.requests import IDEMPOTENCY_HEADER, parse_idempotency_key
 from videohook.observability import logger, metrics, tracer
 from videohook.wiring import get_container
 
@@ -76,18 +75,10 @@ def caller() -> str:
 @app.post("/v1/generations")
 @tracer.capture_method
 def create_generation() -> Response:
-    owner_id = caller()
-    container = get_container()
-    request = parse_generation_request(app.current_event.body, local_mode=container.settings.local_mode)
-    view = submit_generation(
-        request,
-        owner_id,
-        jobs=container.jobs,
-        upstream=container.upstream,
-        guard=container.guard,
-        pacing=container.submit_pacing,
+    view = get_container().submissions.submit(
+        app.current_event.body,
+        caller(),
         idempotency_key=parse_idempotency_key(app.current_event.headers.get(IDEMPOTENCY_HEADER)),
-        idempotency=container.idempotency,
     )
     return Response(
         status_code=HTTPStatus.ACCEPTED,
@@ -100,21 +91,13 @@ def create_generation() -> Response:
 @app.get("/v1/generations/<job_id>")
 @tracer.capture_method
 def read_generation(job_id: str) -> dict[str, Any]:
-    container = get_container()
-    return get_generation(
-        job_id,
-        caller(),
-        jobs=container.jobs,
-        videos=container.videos,
-        presigned_url_ttl_seconds=container.settings.presigned_url_ttl_seconds,
-    )
+    return get_container().submissions.get(job_id, caller())
 
 
 @app.post("/v1/generations/<job_id>/redeliver")
 @tracer.capture_method
 def redeliver(job_id: str) -> Response:
-    container = get_container()
-    answer = redeliver_callback(job_id, caller(), jobs=container.jobs, queue=container.queue)
+    answer = get_container().submissions.redeliver(job_id, caller())
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=answer)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
-from videohook.models import check_callback_url_form
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -20,6 +19,37 @@ EXTRA_BLOCKED_NETWORKS = tuple(
     ipaddress.ip_network(net)
     for net in ("100.64.0.0/10", "169.254.0.0/16", "fe80::/10", "fc00::/7", "192.0.0.0/24", "64:ff9b::/96")
 )
+
+
+def check_callback_url_form(url: str, *, local_mode: bool) -> None:
+    """The part of the check that needs no DNS: scheme, host, port, no credentials. Raises
+    ``ValueError`` naming what is wrong."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if not parts.hostname:
+        raise ValueError("must be an absolute URL with a host")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and local_mode and _is_loopback_name(parts.hostname):
+        return
+    if parts.scheme == "http" and local_mode:
+        raise ValueError("plain http is accepted only for loopback receivers in local mode")
+    raise ValueError("must use https")
+
+
+def _is_loopback_name(host: str) -> bool:
+    """``localhost`` or a loopback IP literal; never a DNS name that merely looks like one."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_addresses(host: str, port: int) -> list[str]:
@@ -49,6 +79,10 @@ class CallbackUrlGuard:
     @property
     def allows_loopback(self) -> bool:
         return self._local_mode
+
+    def check_form(self, url: str) -> None:
+        """The DNS-free part of ``check``, for request validation; raises ``ValueError``."""
+        check_callback_url_form(url, local_mode=self._local_mode)
 
     def check(self, url: str) -> list[str]:
         """The host's addresses, every one of them allowed; or ``CallbackUrlRejected`` naming

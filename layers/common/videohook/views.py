@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from videohook.models import EventType, Job
+from videohook.models.jobs import Job
+from videohook.models.lifecycle import EventType
 
 # The delivery log shown on GET keeps the most recent attempts only.
 MAX_ATTEMPTS_SHOWN = 50

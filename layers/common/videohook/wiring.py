@@ -1,12 +1,16 @@
-"""Builds each adapter once per execution environment from the validated settings.
+"""Chooses the adapters and builds each use case once per execution environment.
 
-Handlers ask ``get_container()`` for what they need; tests build a ``Container`` with their
-own clients (or call ``reset()`` after changing the environment).
+Handlers read ``get_container().<use case>.<verb>(...)``. Everything is built lazily, on
+first use, from the validated settings; tests build a ``Container`` with what they want
+instead (an AWS client, an adapter, a fake, a clock) as constructor arguments, and
+``install`` it as the one the handlers get.
 """
 
 from __future__ import annotations
 
-from functools import cache, cached_property
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -14,31 +18,75 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
-from videohook.adapters.idempotency import IdempotentSubmissions
+from videohook.adapters.http import new_session
+from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
-from videohook.adapters.notifications import NotificationQueue
+from videohook.adapters.notifications import SqsNotificationQueue
 from videohook.adapters.upstream import UpstreamClient
-from videohook.adapters.videos import VideoStore
-from videohook.adapters.webhooks import WebhookSender
+from videohook.adapters.videos import S3VideoStore
+from videohook.adapters.webhooks import PinnedWebhookTransport
 from videohook.callback_guard import CallbackUrlGuard
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.poll import Poller, PollSettings
-from videohook.logic.submit import SubmitPacing
+from videohook.logic.submit import Submissions, SubmitSettings
+from videohook.models.clock import utc_now
+from videohook.notification_batch import NotificationBatchProcessor
+from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
 from videohook.settings import Settings, get_settings
 from videohook.signing import WebhookSigner, parse_signing_secrets
 
-AWS_CLIENT_CONFIG = BotoConfig(
-    connect_timeout=5, read_timeout=10, retries={"max_attempts": 5, "mode": "standard"}
+# What a test (or the local stack) may hand a Container instead of letting it build.
+OVERRIDABLE = frozenset(
+    {
+        "dynamodb",
+        "s3",
+        "sqs",
+        "jobs",
+        "idempotency",
+        "queue",
+        "upstream",
+        "videos",
+        "guard",
+        "webhook_transport",
+    }
 )
 
 
 class Container:
-    def __init__(self, settings: Settings, *, aws_session: boto3.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        aws_session: boto3.Session | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        **overrides: Any,
+    ) -> None:
+        unknown = sorted(overrides.keys() - OVERRIDABLE)
+        if unknown:
+            raise TypeError(f"Container cannot take {', '.join(unknown)}; it takes {sorted(OVERRIDABLE)}")
         self.settings = settings
+        self.clock = clock
         self._aws = aws_session or boto3.Session()
+        self._overrides = overrides
+        # A cached_property reads the instance's dict first: an override is its value.
+        self.__dict__.update(overrides)
+
+    def overridden(self, **overrides: Any) -> Container:
+        """A new container like this one (same settings, session, clock and overrides) with
+        some parts replaced; every use case is rebuilt around them."""
+        return Container(
+            self.settings, aws_session=self._aws, clock=self.clock, **{**self._overrides, **overrides}
+        )
 
     def _client(self, service: str) -> Any:
-        return self._aws.client(service, config=AWS_CLIENT_CONFIG)
+        # Enough connections for every thread that shares the client (the default is 10).
+        config = BotoConfig(
+            connect_timeout=5,
+            read_timeout=10,
+            retries={"max_attempts": 5, "mode": "standard"},
+            max_pool_connections=max(10, self.settings.poll_concurrency),
+        )
+        return self._aws.client(service, config=config)
 
     # --- AWS clients: one each, shared by every adapter and thread -------------------------
 
@@ -61,23 +109,16 @@ class Container:
     # --- adapters ---------------------------------------------------------------------------
 
     @cached_property
-    def jobs(self) -> JobRepository:
+    def jobs(self) -> JobStore:
         return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
 
     @cached_property
-    def idempotency(self) -> IdempotentSubmissions:
-        return IdempotentSubmissions(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
+    def idempotency(self) -> DynamoDBIdempotencyStore:
+        return DynamoDBIdempotencyStore(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
 
     @cached_property
-    def submit_pacing(self) -> SubmitPacing:
-        return SubmitPacing(
-            first_check_delay_seconds=self.settings.poll_min_interval_seconds,
-            submit_grace_seconds=self.settings.submit_grace_seconds,
-        )
-
-    @cached_property
-    def queue(self) -> NotificationQueue:
-        return NotificationQueue(
+    def queue(self) -> SqsNotificationQueue:
+        return SqsNotificationQueue(
             client=self.sqs,
             queue_url=self.settings.notify_queue_url,
             dead_letter_queue_url=self.settings.notify_dead_letter_queue_url,
@@ -85,12 +126,7 @@ class Container:
 
     @cached_property
     def upstream_http(self) -> requests.Session:
-        session = requests.Session()
-        session.headers["User-Agent"] = "videohook/1.0"
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, self.settings.poll_concurrency))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        return new_session(pool_size=max(10, self.settings.poll_concurrency))
 
     @cached_property
     def upstream(self) -> UpstreamClient:
@@ -105,8 +141,8 @@ class Container:
         )
 
     @cached_property
-    def videos(self) -> VideoStore:
-        return VideoStore(
+    def videos(self) -> S3VideoStore:
+        return S3VideoStore(
             s3_client=self.s3,
             bucket=self.settings.videos_bucket_name,
             http=self.upstream_http,
@@ -114,12 +150,12 @@ class Container:
         )
 
     @cached_property
-    def guard(self) -> CallbackUrlGuard:
+    def guard(self) -> CallbackUrlChecker:
         return CallbackUrlGuard(local_mode=self.settings.local_mode)
 
     @cached_property
-    def webhooks(self) -> WebhookSender:
-        return WebhookSender(timeout_seconds=self.settings.callback_timeout_seconds)
+    def webhook_transport(self) -> WebhookTransport:
+        return PinnedWebhookTransport(timeout_seconds=self.settings.callback_timeout_seconds)
 
     # --- secrets: fetched through Powertools Parameters, cached for ``secrets_max_age`` ----
 
@@ -139,6 +175,24 @@ class Container:
     # --- use cases --------------------------------------------------------------------------
 
     @cached_property
+    def submissions(self) -> Submissions:
+        s = self.settings
+        return Submissions(
+            jobs=self.jobs,
+            upstream=self.upstream,
+            videos=self.videos,
+            queue=self.queue,
+            guard=self.guard,
+            idempotency=self.idempotency,
+            settings=SubmitSettings(
+                poll_min_interval_seconds=s.poll_min_interval_seconds,
+                submit_grace_seconds=s.submit_grace_seconds,
+                presigned_url_ttl_seconds=s.presigned_url_ttl_seconds,
+            ),
+            clock=self.clock,
+        )
+
+    @cached_property
     def poller(self) -> Poller:
         s = self.settings
         return Poller(
@@ -156,6 +210,7 @@ class Container:
                 deadline_margin_seconds=s.poll_deadline_margin_seconds,
                 retention_days=s.job_retention_days,
             ),
+            clock=self.clock,
         )
 
     @cached_property
@@ -164,22 +219,41 @@ class Container:
             jobs=self.jobs,
             queue=self.queue,
             videos=self.videos,
-            sender=self.webhooks,
+            transport=self.webhook_transport,
             signer=self.webhook_signer,
             guard=self.guard,
             settings=NotifySettings(
                 retry_delays=self.settings.callback_retry_delays,
                 presigned_url_ttl_seconds=self.settings.presigned_url_ttl_seconds,
             ),
+            clock=self.clock,
         )
 
+    @cached_property
+    def notification_batch(self) -> NotificationBatchProcessor:
+        return NotificationBatchProcessor(release=self.queue.release)
 
-@cache
+
+_installed: Container | None = None
+
+
 def get_container() -> Container:
-    return Container(get_settings())
+    """This execution environment's container, built at the first call (cold start)."""
+    global _installed  # noqa: PLW0603 - one container per execution environment
+    if _installed is None:
+        _installed = Container(get_settings())
+    return _installed
+
+
+def install(container: Container) -> Container:
+    """Make ``container`` the one the handlers get (tests, the local stack)."""
+    global _installed  # noqa: PLW0603
+    _installed = container
+    return container
 
 
 def reset() -> None:
     """Forget settings and clients (tests change the environment between cases)."""
-    get_container.cache_clear()
+    global _installed  # noqa: PLW0603
+    _installed = None
     get_settings.cache_clear()

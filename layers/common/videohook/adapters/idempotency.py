@@ -28,7 +28,7 @@ KEY_LIFETIME_SECONDS = 24 * 60 * 60
 WAIT_POLL_SECONDS = 0.2
 
 
-class IdempotentSubmissions:
+class DynamoDBIdempotencyStore:
     def __init__(
         self,
         *,

@@ -8,23 +8,16 @@ the poller still owes work: in flight, or terminal with a notification not yet q
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
-from videohook.errors import JobNotFound, StorageError
-from videohook.models import (
-    CallbackStatus,
-    DeliveryAttempt,
-    EventType,
-    Job,
-    JobError,
-    JobStatus,
-    StoredVideo,
-    sources_of,
-)
+from videohook.adapters.aws_errors import ConditionFailed, aws_errors
+from videohook.errors import JobNotFound
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
 PENDING_PARTITION = "pending"
@@ -37,6 +30,8 @@ _deserializer = TypeDeserializer()
 
 def to_item(job: Job) -> dict[str, Any]:
     plain = job.model_dump(mode="json", exclude_none=True)
+    if job.next_check_at is not None:
+        plain["pending_partition"] = PENDING_PARTITION
     for name in JSON_STRING_FIELDS:
         if name in plain:
             plain[name] = json.dumps(plain[name], separators=(",", ":"))
@@ -55,10 +50,6 @@ def _values(**values: Any) -> dict[str, Any]:
     return {f":{name}": _serializer.serialize(value) for name, value in values.items()}
 
 
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class JobRepository:
     def __init__(self, *, client: Any, table_name: str) -> None:
         self._client = client
@@ -67,12 +58,10 @@ class JobRepository:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job | None:
-        try:
+        with aws_errors("read the job"):
             answer = self._client.get_item(
                 TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
             )
-        except ClientError as exc:
-            raise StorageError("Could not read the job") from exc
         item = answer.get("Item")
         return from_item(item) if item else None
 
@@ -93,15 +82,13 @@ class JobRepository:
             "ExpressionAttributeValues": _values(p=PENDING_PARTITION, now=now),
             "Limit": limit,
         }
-        try:
+        with aws_errors("query pending jobs"):
             while len(jobs) < limit:
                 page = self._client.query(**query)
                 jobs.extend(from_item(item) for item in page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise StorageError("Could not query pending jobs") from exc
         return jobs[:limit]
 
     # --- writes ----------------------------------------------------------------------------
@@ -109,15 +96,14 @@ class JobRepository:
     def insert(self, job: Job) -> bool:
         """Store a new job; False if a job with this id already exists."""
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(job),
-                ConditionExpression="attribute_not_exists(job_id)",
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise StorageError("Could not store the job") from exc
+            with aws_errors("store the job"):
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item(job),
+                    ConditionExpression="attribute_not_exists(job_id)",
+                )
+        except ConditionFailed:
+            return False
         return True
 
     def mark_submitted(
@@ -142,7 +128,8 @@ class JobRepository:
 
     def discard_submission(self, job_id: str) -> None:
         """The provider refused the create: the job never existed for the client."""
-        try:
+        # A failed condition means the job has moved on: nothing to discard.
+        with contextlib.suppress(ConditionFailed), aws_errors("discard the job"):
             self._client.delete_item(
                 TableName=self._table,
                 Key={"job_id": {"S": job_id}},
@@ -150,9 +137,6 @@ class JobRepository:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=_values(submitting=JobStatus.SUBMITTING.value),
             )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise StorageError("Could not discard the job") from exc
 
     def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None:
         """Take the job's lease if it is free or expired (its owner died). ``None``: someone
@@ -314,11 +298,10 @@ class JobRepository:
         if names:
             request["ExpressionAttributeNames"] = names
         try:
-            answer = self._client.update_item(**request)
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise StorageError("Could not update the job") from exc
+            with aws_errors("update the job"):
+                answer = self._client.update_item(**request)
+        except ConditionFailed:
+            return None
         return from_item(answer["Attributes"])
 
 

@@ -10,12 +10,12 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from videohook.adapters.http import is_success, retry_after_seconds
 from videohook.errors import (
     UpstreamAuthFailed,
     UpstreamError,
@@ -26,7 +26,9 @@ from videohook.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from videohook.models.outcomes import ProviderOutcome
 from videohook.observability import logger
+from videohook.ports import UpstreamGeneration
 
 RUNWAY_GENERATION_PATH = "/v2/generate/video/runway/generation"
 # An unknown status is stored and shown as the provider sent it, up to this length.
@@ -50,39 +52,20 @@ MODEL_ROUTES: dict[str, ModelRoute] = {
 }
 
 
-class Outcome(StrEnum):
-    IN_FLIGHT = "in_flight"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
+# The provider's status words, and what each means. The docs' own polling code treats
+# "waiting" and "active" as pending; "active" and "generating" mean work has started.
+STATUS_OUTCOMES: dict[str, ProviderOutcome] = {
+    **dict.fromkeys(("queued", "waiting", "pending"), ProviderOutcome.QUEUED),
+    **dict.fromkeys(("generating", "active", "processing"), ProviderOutcome.STARTED),
+    **dict.fromkeys(("completed", "succeeded", "success"), ProviderOutcome.SUCCEEDED),
+    **dict.fromkeys(
+        ("error", "failed", "cancelled", "canceled", "timeout", "expired"), ProviderOutcome.FAILED
+    ),
+}
 
 
-IN_FLIGHT_STATUSES = frozenset({"queued", "generating", "waiting", "active", "pending", "processing"})
-SUCCESS_STATUSES = frozenset({"completed", "succeeded", "success"})
-FAILURE_STATUSES = frozenset({"error", "failed", "cancelled", "canceled", "timeout", "expired"})
-
-
-def classify_status(status: str) -> Outcome:
-    normalised = status.strip().lower()
-    if normalised in IN_FLIGHT_STATUSES:
-        return Outcome.IN_FLIGHT
-    if normalised in SUCCESS_STATUSES:
-        return Outcome.SUCCEEDED
-    if normalised in FAILURE_STATUSES:
-        return Outcome.FAILED
-    return Outcome.UNKNOWN
-
-
-@dataclass(frozen=True)
-class UpstreamGeneration:
-    id: str
-    status: str
-    video_url: str | None = None
-    error_message: str | None = None
-
-    @property
-    def outcome(self) -> Outcome:
-        return classify_status(self.status)
+def classify_status(status: str) -> ProviderOutcome:
+    return STATUS_OUTCOMES.get(status.strip().lower(), ProviderOutcome.UNKNOWN)
 
 
 def extract_video_url(video: Any) -> str | None:
@@ -136,16 +119,6 @@ def _never_connected(exc: Exception) -> bool:
     return isinstance(reason, NewConnectionError | NameResolutionError)
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # An HTTP-date is legal but the provider doesn't send one; use backoff.
-
-
 class UpstreamClient:
     """Creates and retrieves generations. 429 and most 5xx are retried with exponential
     backoff and full jitter (honouring ``Retry-After``) a bounded number of times."""
@@ -175,10 +148,13 @@ class UpstreamClient:
         self._budget = budget_seconds
         self._clock = clock
 
-    def create(self, model: str, fields: Mapping[str, Any]) -> UpstreamGeneration:
+    def upstream_model(self, model: str) -> str:
+        return MODEL_ROUTES[model].upstream_model
+
+    def create(self, model: str, parameters: Mapping[str, Any]) -> UpstreamGeneration:
         route = MODEL_ROUTES[model]
         body = {"model": route.upstream_model}
-        body.update({route.field_names.get(name, name): value for name, value in fields.items()})
+        body.update({route.field_names.get(name, name): value for name, value in parameters.items()})
         # A create that may have reached the provider is never sent again: each one is
         # charged. Only answers that say "not processed" (429, 500/502/503) and failures
         # to connect are retried; a read timeout or a 504 leaves the outcome unknown.
@@ -189,7 +165,8 @@ class UpstreamClient:
             raise UpstreamOutcomeUnknown(
                 "The provider accepted the generation but returned no id", status=response.status_code
             )
-        return UpstreamGeneration(id=generation_id, status=str(payload.get("status") or "queued"))
+        status = str(payload.get("status") or "queued")[:MAX_STATUS_CHARS]
+        return UpstreamGeneration(id=generation_id, status=status, outcome=classify_status(status))
 
     def retrieve(self, model: str, generation_id: str) -> UpstreamGeneration:
         route = MODEL_ROUTES[model]
@@ -201,9 +178,11 @@ class UpstreamClient:
             operation="retrieve",
         )
         payload = self._json(response)
+        status = str(payload.get("status") or "unknown")[:MAX_STATUS_CHARS]
         return UpstreamGeneration(
             id=str(payload.get("id") or payload.get("generation_id") or generation_id),
-            status=str(payload.get("status") or "unknown")[:MAX_STATUS_CHARS],
+            status=status,
+            outcome=classify_status(status),
             video_url=extract_video_url(payload.get("video")),
             error_message=self._redact(extract_error_message(payload.get("error"))),
         )
@@ -238,7 +217,7 @@ class UpstreamClient:
                         f"The connection broke during the {operation}; its outcome is unknown"
                     ) from None
                 raise UpstreamUnavailable(f"Could not reach the provider for {operation}") from None
-            if 200 <= response.status_code < 300:
+            if is_success(response.status_code):
                 return response
             retryable = response.status_code in (429, 500, 502, 503) or (
                 retry_ambiguous and response.status_code >= 500
@@ -247,7 +226,11 @@ class UpstreamClient:
                 retryable
                 and not last_try
                 and self._backoff(
-                    attempt, _retry_after_seconds(response), operation, response.status_code, started
+                    attempt,
+                    retry_after_seconds(response.headers.get("Retry-After")),
+                    operation,
+                    response.status_code,
+                    started,
                 )
             ):
                 continue

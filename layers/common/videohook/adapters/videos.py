@@ -14,8 +14,9 @@ import requests
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from videohook.adapters.aws_errors import NOT_FOUND_CODES, aws_errors, error_code
 from videohook.errors import StorageError, VideoCopyFailed, VideoUnavailable
-from videohook.models import StoredVideo
+from videohook.models.jobs import StoredVideo
 
 PART_SIZE = 8 * 1024 * 1024
 TRANSFER_CONFIG = TransferConfig(
@@ -54,7 +55,7 @@ class _CountingReader:
         return chunk
 
 
-class VideoStore:
+class S3VideoStore:
     def __init__(
         self,
         *,
@@ -124,16 +125,17 @@ class VideoStore:
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) in NOT_FOUND_CODES:
                 return None
             raise StorageError("Could not look up an existing video copy") from exc
         if head.get("Metadata", {}).get("upstream-id") != upstream_id:
             return None
-        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
         digest, size = hashlib.sha256(), 0
-        for chunk in iter(lambda: body.read(PART_SIZE), b""):
-            digest.update(chunk)
-            size += len(chunk)
+        with aws_errors("read back an existing video copy"):
+            body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
+            for chunk in iter(lambda: body.read(PART_SIZE), b""):
+                digest.update(chunk)
+                size += len(chunk)
         return StoredVideo(
             bucket=self._bucket,
             key=key,

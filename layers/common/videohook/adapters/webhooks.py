@@ -13,14 +13,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-USER_AGENT = "videohook-webhooks/1.0 (+https://github.com/videohook)"
+from videohook.adapters.http import new_session, retry_after_seconds
+from videohook.ports import DeliveryResult
+
 # Receivers' answers are kept for the delivery log, never more than this.
 MAX_RESPONSE_BYTES = 4096
 
@@ -63,28 +64,11 @@ class PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
-    status_code: int | None
-    duration_ms: int
-    error: str | None = None
-    retry_after_seconds: float | None = None
-    # The guard refused the host (it now resolves inside): retrying cannot help.
-    refused: bool = False
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-class WebhookSender:
+class PinnedWebhookTransport:
     def __init__(self, *, timeout_seconds: float) -> None:
         self._timeout = timeout_seconds
         self._adapter = PinnedAddressAdapter()
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.mount("https://", self._adapter)
-        self._session.mount("http://", self._adapter)
+        self._session = new_session(adapter=self._adapter)
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         """POST to ``url``, connecting to ``address`` (one the guard checked for this host)."""
@@ -105,7 +89,7 @@ class WebhookSender:
                 return DeliveryResult(
                     status_code=response.status_code,
                     duration_ms=_elapsed_ms(started),
-                    retry_after_seconds=_retry_after(response.headers.get("Retry-After")),
+                    retry_after_seconds=retry_after_seconds(response.headers.get("Retry-After")),
                 )
         except requests.Timeout:
             error = f"timed out after {self._timeout:g} s"
@@ -116,10 +100,3 @@ class WebhookSender:
 
 def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -15,25 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from videohook.adapters.jobs import JobRepository
-from videohook.adapters.notifications import NotificationQueue
-from videohook.adapters.videos import VideoStore
-from videohook.adapters.webhooks import DeliveryResult, WebhookSender
-from videohook.callback_guard import CallbackUrlGuard
+from aws_lambda_powertools.metrics import MetricUnit
+
 from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
-from videohook.models import (
-    CallbackStatus,
-    DeliveryAttempt,
-    EventType,
-    Job,
-    NotificationMessage,
-    iso,
-    utc_now,
-    webhook_id,
-)
+from videohook.models.clock import iso, utc_now
+from videohook.models.jobs import DeliveryAttempt, Job, webhook_id
+from videohook.models.lifecycle import CallbackStatus, EventType
+from videohook.models.messages import NotificationMessage
+from videohook.models.outcomes import DeliveryOutcome
 from videohook.observability import logger, metrics
+from videohook.ports import (
+    CallbackSigner,
+    CallbackUrlChecker,
+    DeliveryResult,
+    JobStore,
+    NotificationQueue,
+    VideoStorage,
+    WebhookTransport,
+)
 from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
-from videohook.signing import WebhookSigner
 from videohook.views import event_payload
 
 # SQS caps a message's visibility at 12 h from when it was received, so the delay set at the
@@ -75,36 +75,38 @@ class Notifier:
     def __init__(
         self,
         *,
-        jobs: JobRepository,
+        jobs: JobStore,
         queue: NotificationQueue,
-        videos: VideoStore,
-        sender: WebhookSender,
-        signer: Callable[[], WebhookSigner],
-        guard: CallbackUrlGuard,
+        videos: VideoStorage,
+        transport: WebhookTransport,
+        signer: Callable[[], CallbackSigner],
+        guard: CallbackUrlChecker,
         settings: NotifySettings,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
         self._videos = videos
-        self._sender = sender
+        self._transport = transport
         self._signer = signer
         self._guard = guard
         self._settings = settings
         self._clock = clock
 
-    def deliver(self, message: NotificationMessage, *, message_id: str, receipt_handle: str) -> str:
+    def deliver(
+        self, message: NotificationMessage, *, message_id: str, receipt_handle: str
+    ) -> DeliveryOutcome:
         """One attempt. Returns the outcome, or raises ``DeliveryRetryScheduled`` so the batch
         reports the record as failed and SQS brings it back after the delay."""
         job = self._jobs.get(message.job_id)
         if job is None:
             logger.warning("Notification for a job that no longer exists", extra={"job_id": message.job_id})
-            return "dropped"
-        if not message.redelivery and _already_delivered(job, message.event_type):
-            return "duplicate"
+            return DeliveryOutcome.DROPPED
+        if not message.redelivery and job.delivered(message.event_type):
+            return DeliveryOutcome.DUPLICATE
         # Counted on the job, per queue message: SQS's receive count also counts receives in
         # which a FIFO message was skipped behind a failing one of its group.
-        attempt = 1 + sum(1 for d in job.deliveries if d.message_id == message_id)
+        attempt = 1 + job.attempts_for(message_id)
 
         started = self._clock()
         try:
@@ -118,26 +120,26 @@ class Notifier:
         record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
         if result.refused:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
-            return "refused"
+            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
+            return DeliveryOutcome.REFUSED
         if result.succeeded:
             record(None, CallbackStatus.DELIVERED)
-            metrics.add_metric(name="CallbackDelivered", unit="Count", value=1)
-            return "delivered"
+            metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
+            return DeliveryOutcome.DELIVERED
         if result.status_code == 410:
             record(None, CallbackStatus.GONE)
-            return "gone"
+            return DeliveryOutcome.GONE
 
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit="Count", value=1)
+            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
                 extra={"job_id": job.job_id, "attempts": attempt},
             )
             self._queue.bury(message, message_id)
-            return "dead_lettered"
+            return DeliveryOutcome.DEAD_LETTERED
         record(started + timedelta(seconds=delay), None)
         self._queue.retry_later(receipt_handle, delay)
         raise DeliveryRetryScheduled(delay)
@@ -153,7 +155,7 @@ class Notifier:
         # Each attempt is signed afresh: a receiver rejects stale timestamps.
         timestamp = int(self._clock().timestamp())
         headers = self._signer().headers(webhook_id(job.job_id, event_type), timestamp, encoded)
-        return self._sender.post(job.callback_url, address, encoded, headers)
+        return self._transport.post(job.callback_url, address, encoded, headers)
 
     def _record(
         self,
@@ -177,6 +179,7 @@ class Notifier:
             next_retry_at=iso(next_retry) if next_retry else None,
         )
         self._jobs.record_delivery(job.job_id, record, callback_status)
+        metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
         logger.info(
             "Callback attempt",
             extra={
@@ -187,10 +190,3 @@ class Notifier:
                 "error": result.error,
             },
         )
-
-
-def _already_delivered(job: Job, event_type: EventType) -> bool:
-    return any(
-        a.event_type == event_type and a.status_code is not None and 200 <= a.status_code < 300
-        for a in job.deliveries
-    )

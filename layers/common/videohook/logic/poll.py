@@ -15,30 +15,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from videohook.adapters.jobs import JobRepository
-from videohook.adapters.notifications import NotificationQueue
-from videohook.adapters.upstream import Outcome, UpstreamClient, UpstreamGeneration
-from videohook.adapters.videos import VideoStore
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
 from videohook.errors import (
     UpstreamError,
     UpstreamNotFound,
     VideoCopyFailed,
     VideoUnavailable,
 )
-from videohook.models import (
-    EVENT_FOR_STATUS,
-    SUBMIT_INTERRUPTED,
-    EventType,
-    Job,
-    JobError,
-    JobStatus,
-    NotificationMessage,
-    StoredVideo,
-    iso,
-    utc_now,
-    webhook_id,
-)
+from videohook.models.clock import iso, utc_now
+from videohook.models.jobs import Job, JobError, StoredVideo, webhook_id
+from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
+from videohook.models.messages import NotificationMessage
+from videohook.models.outcomes import FailureReason, ProviderOutcome, SweepOutcome
 from videohook.observability import logger, metrics
+from videohook.ports import JobStore, NotificationQueue, UpstreamApi, UpstreamGeneration, VideoStorage
 
 
 @dataclass(frozen=True)
@@ -63,9 +54,9 @@ class Poller:
     def __init__(
         self,
         *,
-        jobs: JobRepository,
-        upstream: UpstreamClient,
-        videos: VideoStore,
+        jobs: JobStore,
+        upstream: UpstreamApi,
+        videos: VideoStorage,
         queue: NotificationQueue,
         settings: PollSettings,
         clock: Callable[[], datetime] = utc_now,
@@ -83,54 +74,57 @@ class Poller:
         owner = f"poller-{uuid.uuid4().hex[:12]}"
         now = self._epoch()
         due = self._jobs.due_jobs(now, self._settings.batch_size)
-        tally: Counter[str] = Counter()
+        tally: Counter[SweepOutcome] = Counter()
         with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
             for result in pool.map(lambda job: self._process_in_time(job, owner, remaining_seconds), due):
                 tally[result] += 1
-        report = {"due": len(due), **tally}
+        report = {"due": len(due), **{outcome.value: count for outcome, count in tally.items()}}
         logger.info("Poller sweep finished", extra={"report": report})
-        for name, count in tally.items():
-            metrics.add_metric(name=f"Jobs{name.title().replace('_', '')}", unit="Count", value=count)
+        for outcome, count in tally.items():
+            metrics.add_metric(name=outcome.metric_name, unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name="PendingJobs", unit=MetricUnit.Count, value=len(due))
+        oldest = max((now - job.created_epoch() for job in due), default=0.0)
+        metrics.add_metric(name="OldestPendingAgeSeconds", unit=MetricUnit.Seconds, value=oldest)
         return report
 
-    def _process_in_time(self, job: Job, owner: str, remaining_seconds: Callable[[], float]) -> str:
+    def _process_in_time(self, job: Job, owner: str, remaining_seconds: Callable[[], float]) -> SweepOutcome:
         if remaining_seconds() < self._settings.deadline_margin_seconds:
-            return "deferred"
+            return SweepOutcome.DEFERRED
         try:
             return self.process(job.job_id, owner)
         except Exception:  # noqa: BLE001
             # One job's trouble must not end the sweep; the lease lapses and it is retried.
             logger.exception("Processing a job failed", extra={"job_id": job.job_id})
             self._jobs.release(job.job_id, owner)
-            return "errored"
+            return SweepOutcome.ERRORED
 
-    def process(self, job_id: str, owner: str) -> str:
+    def process(self, job_id: str, owner: str) -> SweepOutcome:
         """Move one job as far as it can go now. Returns what happened, for the report."""
         now = self._epoch()
         job = self._jobs.claim(job_id, owner, now, self._settings.lease_seconds)
         if job is None:
-            return "skipped"
+            return SweepOutcome.SKIPPED
         if job.outbox_event is not None:
             self._publish(job, owner)
-            return "recovered"
+            return SweepOutcome.RECOVERED
         if job.is_terminal:
-            return "skipped"
+            return SweepOutcome.SKIPPED
         if job.status is JobStatus.SUBMITTING or job.upstream_id is None:
             # Its submit died between the upstream create and recording the upstream id.
             message = (
                 "The submit did not finish; the provider may have started this generation, "
                 "but it is never sent again"
             )
-            return self._fail(job, owner, SUBMIT_INTERRUPTED, message, None)
+            return self._fail(job, owner, FailureReason.SUBMIT_INTERRUPTED, message, None)
 
         too_old = now - job.created_epoch() > self._settings.max_age_seconds
         try:
             generation = self._upstream.retrieve(job.model, job.upstream_id)
         except UpstreamNotFound as exc:
-            return self._fail(job, owner, "upstream_not_found", exc.message, None)
+            return self._fail(job, owner, FailureReason.UPSTREAM_NOT_FOUND, exc.message, None)
         except UpstreamError as exc:
             if too_old:
-                return self._fail(job, owner, "timed_out", _age_message(self._settings), None)
+                return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(self._settings), None)
             logger.warning(
                 "Upstream status check failed; will retry",
                 extra={"job_id": job.job_id, "error": exc.code},
@@ -138,26 +132,30 @@ class Poller:
             return self._reschedule(job, owner, job.upstream_status or job.status.value)
 
         outcome = generation.outcome
-        if outcome is Outcome.SUCCEEDED:
+        if outcome is ProviderOutcome.SUCCEEDED:
             return self._complete(job, owner, generation, too_old=too_old)
-        if outcome is Outcome.FAILED:
+        if outcome is ProviderOutcome.FAILED:
             message = generation.error_message or f"The provider reported status {generation.status!r}"
-            return self._fail(job, owner, "generation_failed", message, generation.status)
-        if outcome is Outcome.UNKNOWN:
+            return self._fail(job, owner, FailureReason.GENERATION_FAILED, message, generation.status)
+        if outcome is ProviderOutcome.UNKNOWN:
             logger.warning(
                 "Unknown upstream status; treating the job as in flight",
                 extra={"job_id": job.job_id, "upstream_status": generation.status},
             )
         if too_old:
-            return self._fail(job, owner, "timed_out", _age_message(self._settings), generation.status)
-        return self._reschedule(job, owner, generation.status)
+            return self._fail(
+                job, owner, FailureReason.TIMED_OUT, _age_message(self._settings), generation.status
+            )
+        return self._reschedule(job, owner, generation.status, started=outcome is ProviderOutcome.STARTED)
 
-    def _complete(self, job: Job, owner: str, generation: UpstreamGeneration, *, too_old: bool) -> str:
+    def _complete(
+        self, job: Job, owner: str, generation: UpstreamGeneration, *, too_old: bool
+    ) -> SweepOutcome:
         if not generation.video_url:
             return self._fail(
                 job,
                 owner,
-                "no_video",
+                FailureReason.NO_VIDEO,
                 "The provider reported success without a video URL",
                 generation.status,
             )
@@ -168,19 +166,21 @@ class Poller:
                 generation.video_url, key, _object_metadata(job)
             )
         except VideoUnavailable as exc:
-            return self._fail(job, owner, "video_expired", exc.message, generation.status)
+            return self._fail(job, owner, FailureReason.VIDEO_EXPIRED, exc.message, generation.status)
         except VideoCopyFailed as exc:
             if too_old:
                 message = f"The video could not be copied before the age limit: {exc.message}"
-                return self._fail(job, owner, "video_copy_failed", message, generation.status)
+                return self._fail(job, owner, FailureReason.VIDEO_COPY_FAILED, message, generation.status)
             logger.warning(
                 "Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message}
             )
             return self._reschedule(job, owner, generation.status, retry_now=True)
         return self._finish(job, owner, JobStatus.COMPLETED, generation.status, video=video)
 
-    def _fail(self, job: Job, owner: str, code: str, message: str, upstream_status: str | None) -> str:
-        error = JobError(code=code, message=message)
+    def _fail(
+        self, job: Job, owner: str, reason: FailureReason, message: str, upstream_status: str | None
+    ) -> SweepOutcome:
+        error = JobError(code=reason, message=message)
         return self._finish(job, owner, JobStatus.FAILED, upstream_status, error=error)
 
     def _finish(
@@ -192,7 +192,7 @@ class Poller:
         *,
         video: StoredVideo | None = None,
         error: JobError | None = None,
-    ) -> str:
+    ) -> SweepOutcome:
         event = EVENT_FOR_STATUS[status]
         finished = self._jobs.finish(
             job.job_id,
@@ -208,13 +208,15 @@ class Poller:
         )
         if finished is None:
             # The lease was lost (this run overran it): the new owner finishes the job.
-            return "lost_lease"
+            return SweepOutcome.LOST_LEASE
         logger.info(
             "Job finished",
             extra={"job_id": job.job_id, "status": status.value, "error": error.code if error else None},
         )
+        if error is not None:
+            _count_failure(error.code)
         self._publish(finished, owner)
-        return status.value
+        return SweepOutcome.COMPLETED if status is JobStatus.COMPLETED else SweepOutcome.FAILED
 
     def _publish(self, job: Job, owner: str) -> None:
         event = job.outbox_event
@@ -238,10 +240,12 @@ class Poller:
         """When a finished job may be deleted by DynamoDB's TTL."""
         return int((self._clock() + timedelta(days=self._settings.retention_days)).timestamp())
 
-    def _reschedule(self, job: Job, owner: str, upstream_status: str, *, retry_now: bool = False) -> str:
+    def _reschedule(
+        self, job: Job, owner: str, upstream_status: str, *, started: bool = False, retry_now: bool = False
+    ) -> SweepOutcome:
         delay = 0 if retry_now else next_check_delay(job.poll_count, self._settings)
         status, event = job.status, None
-        if upstream_status.lower() in ("generating", "active") and status is JobStatus.QUEUED:
+        if started and status is JobStatus.QUEUED:
             status = JobStatus.GENERATING
             event = EventType.STARTED if job.wants(EventType.STARTED) else None
         rescheduled = self._jobs.reschedule(
@@ -255,7 +259,7 @@ class Poller:
         )
         if rescheduled is not None and event is not None:
             self._publish(rescheduled, owner)
-        return "in_flight"
+        return SweepOutcome.IN_FLIGHT
 
     def _epoch(self) -> int:
         return int(self._clock().timestamp())
@@ -265,6 +269,17 @@ def _object_metadata(job: Job) -> dict[str, str]:
     """Stored with the S3 object so downstream consumers of the bucket's events can tell
     which job a video belongs to without asking the API."""
     return {"job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
+
+
+def _count_failure(reason: str) -> None:
+    """``GenerationFailed`` with the reason as a dimension, so a dashboard splits by it."""
+    with single_metric(
+        name="GenerationFailed",
+        unit=MetricUnit.Count,
+        value=1,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="Reason", value=reason)
 
 
 def _age_message(settings: PollSettings) -> str:

@@ -1,0 +1,34 @@
+"""One translation of AWS client errors into domain errors, for every AWS adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from videohook.errors import StorageError
+
+NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "ResourceNotFoundException"})
+
+
+class ConditionFailed(Exception):
+    """A conditional write's condition did not hold (another actor got there first)."""
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Turn an AWS failure into ``StorageError("Could not <action>")``; a failed condition
+    becomes ``ConditionFailed`` for the adapter to answer as it documents."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise ConditionFailed(action) from exc
+        raise StorageError(f"Could not {action}") from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"Could not {action}") from exc

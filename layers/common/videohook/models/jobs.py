@@ -1,0 +1,122 @@
+"""What the service stores about a generation. Field names are the DynamoDB attributes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from videohook.models.lifecycle import (
+    TERMINAL_STATUSES,
+    CallbackStatus,
+    EventType,
+    JobStatus,
+    default_callback_events,
+)
+
+MAX_ERROR_MESSAGE_CHARS = 500
+
+
+def new_job_id(owner_id: str | None = None, idempotency_key: str | None = None) -> str:
+    """Random, or derived from the client's idempotency key: a retried submit then finds the
+    job its first attempt stored, even if that attempt died before answering."""
+    if owner_id is None or idempotency_key is None:
+        return f"gen_{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}".encode()).hexdigest()
+    return f"gen_{digest[:32]}"
+
+
+def webhook_id(job_id: str, event_type: EventType) -> str:
+    """Stable per job and event: retries and redeliveries reuse it so receivers can dedupe."""
+    return f"msg_{job_id.removeprefix('gen_')}_{event_type.value.removeprefix('generation.')}"
+
+
+class StoredVideo(BaseModel):
+    bucket: str
+    key: str
+    size: int
+    sha256: str
+    content_type: str = "video/mp4"
+
+
+class JobError(BaseModel):
+    code: str
+    # Provider text can be any length; a callback body must stay small.
+    message: Annotated[str, StringConstraints(max_length=MAX_ERROR_MESSAGE_CHARS)]
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _shorten(cls, value: object) -> object:
+        return value[:MAX_ERROR_MESSAGE_CHARS] if isinstance(value, str) else value
+
+
+class DeliveryAttempt(BaseModel):
+    event_type: EventType
+    # The queue message this attempt answered: attempts are numbered per message.
+    message_id: str | None = None
+    attempt: int
+    at: str
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    next_retry_at: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Job(BaseModel):
+    """A generation as the service tracks it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    owner_id: str
+    status: JobStatus
+    model: str
+    upstream_model: str
+    upstream_id: str | None = None
+    upstream_status: str | None = None
+    input: dict[str, Any]
+    callback_url: str
+    callback_events: list[EventType] = Field(default_factory=default_callback_events)
+    metadata: dict[str, Any] | None = None
+    created_at: str
+    updated_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    poll_count: int = 0
+    video: StoredVideo | None = None
+    error: JobError | None = None
+    # When the poller looks next; absent once the poller owes the job nothing.
+    next_check_at: int | None = None
+    lease_owner: str | None = None
+    lease_expires_at: int | None = None
+    # The event a transition owes the notification queue, until it is queued.
+    outbox_event: EventType | None = None
+    notification_queued_at: str | None = None
+    # The last event queued for this job: what a redelivery sends again.
+    notified_event: EventType | None = None
+    callback_status: CallbackStatus | None = None
+    deliveries: list[DeliveryAttempt] = Field(default_factory=list)
+    expires_at: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def wants(self, event: EventType) -> bool:
+        return event in self.callback_events
+
+    def created_epoch(self) -> float:
+        return datetime.fromisoformat(self.created_at).timestamp()
+
+    def delivered(self, event: EventType) -> bool:
+        return any(a.event_type == event and a.succeeded for a in self.deliveries)
+
+    def attempts_for(self, message_id: str) -> int:
+        return sum(1 for d in self.deliveries if d.message_id == message_id)

@@ -1,0 +1,16 @@
+"""What travels on the notify queue."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from videohook.models.lifecycle import EventType
+
+
+class NotificationMessage(BaseModel):
+    """The body of a notify-queue message: which job owes which callback."""
+
+    job_id: str
+    event_type: EventType
+    # A client asked for this event again: deliver it even if it was delivered before.
+    redelivery: bool = False

@@ -1,0 +1,173 @@
+"""The interfaces the use cases depend on, and the values that cross them.
+
+``logic/`` imports these and the domain types in ``models/``, never a concrete adapter;
+``wiring.py`` picks the adapters (DynamoDB, S3, SQS, the provider's HTTP API, webhook HTTP)
+and tests pass in-memory fakes instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
+from videohook.models.messages import NotificationMessage
+from videohook.models.outcomes import ProviderOutcome
+
+# --- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpstreamGeneration:
+    """What the provider says about one generation, in the service's terms."""
+
+    id: str
+    # The provider's own word, kept for the job's ``upstream.status``; never interpreted
+    # outside the provider adapter.
+    status: str
+    outcome: ProviderOutcome
+    video_url: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """How one callback POST ended."""
+
+    status_code: int | None
+    duration_ms: int
+    error: str | None = None
+    retry_after_seconds: float | None = None
+    # The guard refused the host (it now resolves inside): retrying cannot help.
+    refused: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- ports --------------------------------------------------------------------------------
+
+
+class JobStore(Protocol):
+    """Jobs, with every state change a conditional write: a method answers ``None`` (or
+    False) when its condition did not hold, i.e. another actor got there first."""
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def get_for_owner(self, job_id: str, owner_id: str) -> Job: ...
+
+    def due_jobs(self, now: int, limit: int) -> list[Job]: ...
+
+    def insert(self, job: Job) -> bool: ...
+
+    def mark_submitted(
+        self, job_id: str, *, upstream_id: str, upstream_status: str, next_check_at: int, updated_at: str
+    ) -> Job | None: ...
+
+    def discard_submission(self, job_id: str) -> None: ...
+
+    def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None: ...
+
+    def reschedule(
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        next_check_at: int,
+        upstream_status: str,
+        status: JobStatus,
+        updated_at: str,
+        event: EventType | None = None,
+    ) -> Job | None: ...
+
+    def finish(
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        status: JobStatus,
+        event: EventType | None,
+        now: int,
+        finished_at: str,
+        upstream_status: str | None,
+        expires_at: int,
+        video: StoredVideo | None = None,
+        error: JobError | None = None,
+    ) -> Job | None: ...
+
+    def mark_notification_queued(
+        self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int | None
+    ) -> Job | None: ...
+
+    def release(self, job_id: str, owner: str) -> None: ...
+
+    def record_delivery(
+        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
+    ) -> None: ...
+
+
+class UpstreamApi(Protocol):
+    """The video provider: create once, then ask how it is going."""
+
+    def upstream_model(self, model: str) -> str: ...
+
+    def create(self, model: str, parameters: Mapping[str, Any]) -> UpstreamGeneration: ...
+
+    def retrieve(self, model: str, generation_id: str) -> UpstreamGeneration: ...
+
+
+class VideoStorage(Protocol):
+    """Where finished videos are kept."""
+
+    def key_for(self, job_id: str) -> str: ...
+
+    def copy_from_url(self, url: str, key: str, metadata: dict[str, str]) -> StoredVideo: ...
+
+    def find_copy(self, key: str, upstream_id: str) -> StoredVideo | None: ...
+
+    def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str: ...
+
+
+class NotificationQueue(Protocol):
+    """The notify queue: FIFO per job, deduplicated by id, retries by visibility."""
+
+    def send(self, message: NotificationMessage, *, deduplication_id: str) -> None: ...
+
+    def bury(self, message: NotificationMessage, message_id: str) -> None: ...
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None: ...
+
+    def release(self, receipt_handles: list[str]) -> None: ...
+
+
+class CallbackUrlChecker(Protocol):
+    """The SSRF guard: the form of a callback URL, and the addresses it may be sent to."""
+
+    def check_form(self, url: str) -> None: ...
+
+    def check(self, url: str) -> list[str]: ...
+
+
+class WebhookTransport(Protocol):
+    """POSTs one signed callback to an address the guard checked."""
+
+    def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult: ...
+
+
+class CallbackSigner(Protocol):
+    def headers(self, message_id: str, timestamp: int, body: bytes) -> dict[str, str]: ...
+
+
+class IdempotencyStore(Protocol):
+    """Runs an action at most once per client and key; repeats get the first answer."""
+
+    def run(
+        self,
+        owner_id: str,
+        idempotency_key: str,
+        request: dict[str, Any],
+        action: Callable[[], dict[str, Any]],
+    ) -> dict[str, Any]: ...
