@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from tests.support import replace_parts
 from videohook.wiring import Container
 
 
@@ -46,11 +47,10 @@ class CrashAt:
         return call
 
 
-def inject(container: Container, attribute: str, replacement: Any) -> None:
-    """Swap one adapter and forget the use cases that captured the old one."""
-    setattr(container, attribute, replacement)
-    for built in ("poller", "notifier"):
-        container.__dict__.pop(built, None)
+def inject(container: Container, attribute: str, replacement: Any) -> Container:
+    """The service with one adapter swapped, its use cases rebuilt around it (and installed
+    for the handlers if ``container`` was)."""
+    return replace_parts(container, **{attribute: replacement})
 
 
 def expire_leases(table: str) -> None:

@@ -10,7 +10,8 @@ import boto3
 from local.lambdas import invoke
 from local.resources import LocalResources
 from local.stack import run_notifier_once
-from videohook.models import NotificationMessage, iso
+from videohook.models.clock import iso
+from videohook.models.messages import NotificationMessage
 
 
 def submit(call_api: Any, prompt: str | None = None, **changes: Any) -> str:

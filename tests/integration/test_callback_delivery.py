@@ -17,8 +17,8 @@ from svix.webhooks import WebhookVerificationError
 
 from local.receiver import ScriptedAnswer
 from ops.replay_dlq import main as replay_dlq
-from tests.conftest import WEBHOOK_SECRET, reconfigure
 from tests.integration.flows import job, notify, queued_messages, submit, tick
+from tests.support import WEBHOOK_SECRET, reconfigure, replace_parts
 from videohook.callback_guard import CallbackUrlGuard
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"the-next-signing-secret-32-bytes").decode()
@@ -235,7 +235,7 @@ def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(
         guard_lookups.append(host)
         return next(answers)
 
-    service.notifier._guard = CallbackUrlGuard(local_mode=True, resolver=rebinding)
+    replace_parts(service, guard=CallbackUrlGuard(local_mode=True, resolver=rebinding))
     system_lookups = []
     real_getaddrinfo = socket.getaddrinfo
 
@@ -295,7 +295,7 @@ def test_a_dns_failure_at_delivery_is_retried_like_any_failed_attempt(
             raise answer
         return answer
 
-    service.notifier._guard = CallbackUrlGuard(local_mode=True, resolver=flaky)
+    replace_parts(service, guard=CallbackUrlGuard(local_mode=True, resolver=flaky))
 
     first = notify(aws)
     second = notify(aws)

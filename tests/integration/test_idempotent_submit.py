@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from local.lambdas import invoke
-from tests.conftest import reconfigure
 from tests.integration.faults import CrashAt, SimulatedCrash, inject
 from tests.integration.flows import job, queued_messages, tick
+from tests.support import reconfigure
 
 KEY = "5f0c6d1e-order-1234"
 

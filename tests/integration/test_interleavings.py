@@ -4,6 +4,7 @@ exactly one queued event."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -16,12 +17,10 @@ from moto import mock_aws
 
 from local.resources import provision
 from local.upstream_simulator import UpstreamSimulator
-from tests.conftest import PUBLIC_DNS, UPSTREAM_KEY, WEBHOOK_SECRET, fake_resolver, with_atomic_dynamodb
 from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
+from tests.support import UPSTREAM_KEY, WEBHOOK_SECRET, service_container
 from videohook.adapters.jobs import PENDING_INDEX, PENDING_PARTITION
-from videohook.callback_guard import CallbackUrlGuard
-from videohook.logic.submit import submit_generation
-from videohook.models import NotificationMessage, parse_generation_request
+from videohook.models.messages import NotificationMessage
 from videohook.settings import Settings
 from videohook.wiring import Container
 
@@ -55,7 +54,7 @@ def upstream() -> Iterator[UpstreamSimulator]:
 
 def build_service(upstream: UpstreamSimulator) -> Container:
     resources = provision(boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET)
-    container = Container(
+    return service_container(
         Settings(
             **{name.lower(): value for name, value in resources.environment().items()},
             aimlapi_base_url=upstream.base_url,
@@ -65,8 +64,6 @@ def build_service(upstream: UpstreamSimulator) -> Container:
             upstream_backoff_base_seconds=0,
         )
     )
-    container.guard = CallbackUrlGuard(local_mode=True, resolver=fake_resolver(PUBLIC_DNS))
-    return with_atomic_dynamodb(container)
 
 
 def sweep(container: Container, crash: tuple[str, str, str] | None) -> None:
@@ -74,14 +71,9 @@ def sweep(container: Container, crash: tuple[str, str, str] | None) -> None:
         container.poller.sweep(remaining_seconds=lambda: 60.0)
         return
     adapter, method, when = crash
-    original = getattr(container, adapter)
-    inject(container, adapter, CrashAt(original, method, when=when))
-    try:
-        container.poller.sweep(remaining_seconds=lambda: 60.0)
-    except SimulatedCrash:
-        pass
-    finally:
-        inject(container, adapter, original)
+    crashing = inject(container, adapter, CrashAt(getattr(container, adapter), method, when=when))
+    with contextlib.suppress(SimulatedCrash):
+        crashing.poller.sweep(remaining_seconds=lambda: 60.0)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -94,15 +86,7 @@ def test_any_interleaving_of_runs_and_crashes_ends_every_job_exactly_once(upstre
         body += '"callback_url": "https://hooks.example.com/v", "prompt": "%s"}'
         expected = {}
         for prompt in prompts:
-            request = parse_generation_request(body % prompt, local_mode=True)
-            view = submit_generation(
-                request,
-                "client-a",
-                jobs=container.jobs,
-                upstream=container.upstream,
-                guard=container.guard,
-                pacing=container.submit_pacing,
-            )
+            view = container.submissions.submit(body % prompt, "client-a")
             expected[view["id"]] = OUTCOMES[prompt]
 
         for action, crash in plan:

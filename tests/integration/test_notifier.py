@@ -11,8 +11,8 @@ from standardwebhooks.webhooks import Webhook
 
 from local.lambdas import invoke
 from local.receiver import ScriptedAnswer, WebhookReceiver
-from tests.conftest import WEBHOOK_SECRET
 from tests.integration.flows import job, notify, submit, tick
+from tests.support import WEBHOOK_SECRET, guard_resolving, replace_parts
 
 CALLBACK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -200,17 +200,11 @@ def test_the_sample_queue_event_drives_the_notifier(service, aws, load_event, re
 def test_a_callback_host_that_now_resolves_to_a_private_address_is_refused_at_delivery(
     call_api, load_event, receiver, aws, service, address
 ):
-    from tests.conftest import fake_resolver
-    from videohook.callback_guard import CallbackUrlGuard
-
     job_id = submit(call_api, callback_url="https://hooks.example.com/videohook")
     tick(load_event)
     tick(load_event)
     # The host passed the check at submit; by delivery time its DNS points inside.
-    service.guard = CallbackUrlGuard(
-        local_mode=True, resolver=fake_resolver({"hooks.example.com": [address]})
-    )
-    service.notifier._guard = service.guard
+    replace_parts(service, guard=guard_resolving({"hooks.example.com": [address]}))
 
     answer = notify(aws)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import trustme
 
-from videohook.adapters.webhooks import WebhookSender
+from videohook.adapters.webhooks import PinnedWebhookTransport
 
 HOST = "hooks.example.com"
 
@@ -77,7 +77,7 @@ def receiver_for(ca: trustme.CA) -> Iterator[Any]:
 
 def test_https_goes_to_the_pinned_address_and_verifies_the_urls_host(receiver_for):
     receiver = receiver_for(HOST)
-    sender = WebhookSender(timeout_seconds=5)
+    sender = PinnedWebhookTransport(timeout_seconds=5)
 
     result = sender.post(f"https://{HOST}:{receiver.port}/hooks", "127.0.0.1", b'{"a":1}', {})
 
@@ -89,7 +89,7 @@ def test_https_goes_to_the_pinned_address_and_verifies_the_urls_host(receiver_fo
 
 def test_a_certificate_for_another_host_fails_the_attempt(receiver_for):
     receiver = receiver_for("someone-else.example.com")
-    sender = WebhookSender(timeout_seconds=5)
+    sender = PinnedWebhookTransport(timeout_seconds=5)
 
     result = sender.post(f"https://{HOST}:{receiver.port}/hooks", "127.0.0.1", b"{}", {})
 
@@ -100,7 +100,7 @@ def test_a_certificate_for_another_host_fails_the_attempt(receiver_for):
 
 def test_two_hosts_on_one_address_each_get_their_own_verified_connection(receiver_for):
     first, second = receiver_for(HOST), receiver_for("other.example.com")
-    sender = WebhookSender(timeout_seconds=5)
+    sender = PinnedWebhookTransport(timeout_seconds=5)
 
     one = sender.post(f"https://{HOST}:{first.port}/hooks", "127.0.0.1", b"{}", {})
     two = sender.post(f"https://other.example.com:{second.port}/hooks", "127.0.0.1", b"{}", {})

@@ -11,7 +11,7 @@ import pytest
 
 from local.upstream_simulator import UpstreamSimulator
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
-from videohook.models import NotificationMessage
+from videohook.models.messages import NotificationMessage
 
 
 def test_a_finished_video_is_copied_byte_for_byte_and_one_notification_is_queued(

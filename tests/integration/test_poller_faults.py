@@ -10,10 +10,10 @@ import boto3
 import pytest
 
 from local.lambdas import invoke
-from tests.conftest import reconfigure
 from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
-from videohook.models import NotificationMessage
+from tests.support import reconfigure
+from videohook.models.messages import NotificationMessage
 from videohook.wiring import Container
 
 

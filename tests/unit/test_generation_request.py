@@ -11,18 +11,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from videohook.callback_guard import CallbackUrlGuard
 from videohook.errors import InvalidRequest
-from videohook.models import (
+from videohook.models.requests import (
     MAX_METADATA_BYTES,
     MAX_PROMPT_CHARS,
     MAX_SEED,
     MAX_URL_CHARS,
-    Gen3aTurboRequest,
-    Gen4TurboRequest,
-    canonical_model,
+    GenerationRequest,
     parse_generation_request,
-    summarise_input,
 )
+
+
+def parse(text: str, *, local_mode: bool) -> GenerationRequest:
+    return parse_generation_request(
+        text, check_callback_url=CallbackUrlGuard(local_mode=local_mode).check_form
+    )
+
 
 PNG_DATA_URI = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
 JPEG_DATA_URI = "data:image/jpeg;base64," + base64.b64encode(bytes(range(48))).decode()
@@ -59,7 +64,7 @@ def body(base: dict[str, Any], **changes: Any) -> str:
 def refused_fields(text: str, *, local_mode: bool = False) -> set[str]:
     """Parse a body that must be refused; answer the fields its details name."""
     with pytest.raises(InvalidRequest) as refused:
-        parse_generation_request(text, local_mode=local_mode)
+        parse(text, local_mode=local_mode)
     return {detail["field"] for detail in refused.value.details}
 
 
@@ -67,42 +72,36 @@ def refused_fields(text: str, *, local_mode: bool = False) -> set[str]:
 
 
 def test_a_full_gen3a_turbo_request_parses_into_its_model():
-    request = parse_generation_request(body(GEN3A), local_mode=False)
+    request = parse(body(GEN3A), local_mode=False)
 
-    assert isinstance(request, Gen3aTurboRequest)
     assert request.model == "gen3a_turbo"
-    assert request.duration == 5
-    assert request.ratio == "16:9"
-    assert request.seed == 42
-    assert request.last_image_url == GEN3A["last_image_url"]
+    assert request.parameters["duration"] == 5
+    assert request.parameters["ratio"] == "16:9"
+    assert request.parameters["seed"] == 42
+    assert request.parameters["last_image_url"] == GEN3A["last_image_url"]
     assert request.metadata == {"order_id": "ord_1234"}
 
 
 def test_a_full_gen4_turbo_request_parses_into_its_model():
-    request = parse_generation_request(body(GEN4), local_mode=False)
+    request = parse(body(GEN4), local_mode=False)
 
-    assert isinstance(request, Gen4TurboRequest)
     assert request.model == "gen4_turbo"
-    assert request.duration == 10
-    assert request.ratio == "21:9"
+    assert request.parameters["duration"] == 10
+    assert request.parameters["ratio"] == "21:9"
 
 
 def test_the_provider_spelling_runway_gen4_turbo_is_an_alias_for_gen4_turbo():
-    request = parse_generation_request(body(GEN4, model="runway/gen4_turbo"), local_mode=False)
+    request = parse(body(GEN4, model="runway/gen4_turbo"), local_mode=False)
 
-    assert isinstance(request, Gen4TurboRequest)
-    assert canonical_model(request.model) == "gen4_turbo"
-    assert canonical_model("gen3a_turbo") == "gen3a_turbo"
+    assert request.model == "gen4_turbo"
 
 
 def test_only_model_image_url_and_callback_url_are_required():
     minimal = {"model": "gen3a_turbo", "image_url": PNG_DATA_URI, "callback_url": CALLBACK}
 
-    request = parse_generation_request(json.dumps(minimal), local_mode=False)
+    request = parse(json.dumps(minimal), local_mode=False)
 
-    assert request.prompt is None
-    assert request.duration is None
-    assert request.seed is None
+    assert request.parameters == {"image_url": PNG_DATA_URI}
 
 
 @pytest.mark.parametrize(
@@ -115,7 +114,7 @@ def test_a_missing_required_field_is_named(missing):
 @pytest.mark.parametrize("model", ["gen5", "runway/gen3a_turbo", "", 3])
 def test_an_unsupported_model_is_refused_on_the_model_field(model):
     with pytest.raises(InvalidRequest) as refused:
-        parse_generation_request(body(GEN3A, model=model), local_mode=False)
+        parse(body(GEN3A, model=model), local_mode=False)
 
     assert [d["field"] for d in refused.value.details] == ["model"]
     assert "gen3a_turbo" in refused.value.details[0]["reason"]
@@ -124,7 +123,7 @@ def test_an_unsupported_model_is_refused_on_the_model_field(model):
 @pytest.mark.parametrize("text", [None, "", "not json", "[1, 2]", '"a string"', "42"])
 def test_a_body_that_is_not_a_json_object_is_refused(text):
     with pytest.raises(InvalidRequest):
-        parse_generation_request(text, local_mode=False)
+        parse(text, local_mode=False)
 
 
 def test_every_offending_field_is_named_at_once():
@@ -137,9 +136,9 @@ def test_every_offending_field_is_named_at_once():
 
 
 def test_a_prompt_of_exactly_1000_characters_is_accepted():
-    request = parse_generation_request(body(GEN3A, prompt="p" * MAX_PROMPT_CHARS), local_mode=False)
+    request = parse(body(GEN3A, prompt="p" * MAX_PROMPT_CHARS), local_mode=False)
 
-    assert len(request.prompt or "") == 1000
+    assert len(request.parameters["prompt"]) == 1000
 
 
 def test_a_prompt_longer_than_1000_characters_is_refused():
@@ -151,9 +150,9 @@ def test_a_prompt_longer_than_1000_characters_is_refused():
 
 @pytest.mark.parametrize("image", [PNG_DATA_URI, JPEG_DATA_URI, "https://images.example.com/a.webp?v=2"])
 def test_an_https_url_or_an_image_data_uri_is_accepted_as_first_frame(image):
-    request = parse_generation_request(body(GEN4, image_url=image), local_mode=False)
+    request = parse(body(GEN4, image_url=image), local_mode=False)
 
-    assert request.image_url == image
+    assert request.parameters["image_url"] == image
 
 
 @pytest.mark.parametrize(
@@ -207,7 +206,7 @@ def test_last_image_url_is_refused_on_gen4_turbo():
 
 @pytest.mark.parametrize("duration", [5, 10])
 def test_duration_5_or_10_is_accepted(duration):
-    assert parse_generation_request(body(GEN3A, duration=duration), local_mode=False).duration == duration
+    assert parse(body(GEN3A, duration=duration), local_mode=False).parameters["duration"] == duration
 
 
 @pytest.mark.parametrize("duration", [0, 7, 15, -5, "5", "10", True, 5.5, [5]])
@@ -217,7 +216,7 @@ def test_any_other_duration_is_refused_without_coercion(duration):
 
 @pytest.mark.parametrize("ratio", ["16:9", "9:16"])
 def test_gen3a_turbo_accepts_its_two_ratios(ratio):
-    assert parse_generation_request(body(GEN3A, ratio=ratio), local_mode=False).ratio == ratio
+    assert parse(body(GEN3A, ratio=ratio), local_mode=False).parameters["ratio"] == ratio
 
 
 @pytest.mark.parametrize("ratio", ["4:3", "3:4", "1:1", "21:9", "16/9", ""])
@@ -227,7 +226,7 @@ def test_gen3a_turbo_refuses_other_ratios(ratio):
 
 @pytest.mark.parametrize("ratio", ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"])
 def test_gen4_turbo_accepts_its_six_ratios(ratio):
-    assert parse_generation_request(body(GEN4, ratio=ratio), local_mode=False).ratio == ratio
+    assert parse(body(GEN4, ratio=ratio), local_mode=False).parameters["ratio"] == ratio
 
 
 @pytest.mark.parametrize("ratio", ["2:1", "9:21", "16:10"])
@@ -237,7 +236,7 @@ def test_gen4_turbo_refuses_other_ratios(ratio):
 
 @pytest.mark.parametrize("seed", [0, 1, MAX_SEED])
 def test_seed_bounds_are_inclusive(seed):
-    assert parse_generation_request(body(GEN4, seed=seed), local_mode=False).seed == seed
+    assert parse(body(GEN4, seed=seed), local_mode=False).parameters["seed"] == seed
 
 
 @pytest.mark.parametrize("seed", [-1, MAX_SEED + 1, "42", True, 4.0, 1.5])
@@ -247,13 +246,13 @@ def test_a_seed_that_is_not_a_strict_integer_in_range_is_refused(seed):
 
 @given(seed=st.integers(min_value=0, max_value=MAX_SEED))
 def test_property_any_seed_in_range_parses(seed):
-    assert parse_generation_request(body(GEN3A, seed=seed), local_mode=False).seed == seed
+    assert parse(body(GEN3A, seed=seed), local_mode=False).parameters["seed"] == seed
 
 
 @given(seed=st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_SEED + 1)))
 def test_property_any_seed_out_of_range_is_refused_naming_seed(seed):
     with pytest.raises(InvalidRequest) as refused:
-        parse_generation_request(body(GEN3A, seed=seed), local_mode=False)
+        parse(body(GEN3A, seed=seed), local_mode=False)
 
     assert [d["field"] for d in refused.value.details] == ["seed"]
 
@@ -272,7 +271,7 @@ def metadata_of_size(size: int) -> dict[str, str]:
 def test_metadata_of_exactly_2048_bytes_is_accepted():
     metadata = metadata_of_size(MAX_METADATA_BYTES)
 
-    assert parse_generation_request(body(GEN3A, metadata=metadata), local_mode=False).metadata == metadata
+    assert parse(body(GEN3A, metadata=metadata), local_mode=False).metadata == metadata
 
 
 def test_metadata_over_2048_bytes_is_refused():
@@ -290,7 +289,7 @@ def test_metadata_must_be_a_json_object(metadata):
 @pytest.mark.parametrize("extra", ["webhook_url", "aspect_ratio", "tail_image_url", "api_key"])
 def test_an_unknown_field_is_refused_by_name(extra):
     with pytest.raises(InvalidRequest) as refused:
-        parse_generation_request(body(GEN4, **{extra: "x"}), local_mode=False)
+        parse(body(GEN4, **{extra: "x"}), local_mode=False)
 
     assert refused.value.details == [{"field": extra, "reason": "is not a field of model gen4_turbo"}]
 
@@ -317,7 +316,7 @@ def test_outside_local_mode_the_callback_must_be_an_absolute_https_url(url):
     "url", ["http://127.0.0.1:8080/hook", "http://localhost:9000/hook", "http://[::1]:9000/hook"]
 )
 def test_local_mode_accepts_plain_http_to_a_loopback_receiver(url):
-    assert parse_generation_request(body(GEN3A, callback_url=url), local_mode=True).callback_url == url
+    assert parse(body(GEN3A, callback_url=url), local_mode=True).callback_url == url
 
 
 @pytest.mark.parametrize(
@@ -350,7 +349,7 @@ def test_a_callback_url_of_exactly_2048_characters_is_accepted():
     url = CALLBACK + "/" + "a" * (MAX_URL_CHARS - len(CALLBACK) - 1)
     assert len(url) == MAX_URL_CHARS
 
-    assert parse_generation_request(body(GEN3A, callback_url=url), local_mode=False).callback_url == url
+    assert parse(body(GEN3A, callback_url=url), local_mode=False).callback_url == url
 
 
 def test_a_callback_url_longer_than_2048_characters_is_refused():
@@ -370,11 +369,9 @@ def test_a_callback_url_with_an_invalid_port_is_refused(url):
 
 
 def test_summarise_input_replaces_data_uris_with_a_short_summary():
-    request = parse_generation_request(
-        body(GEN3A, image_url=PNG_DATA_URI, last_image_url=JPEG_DATA_URI), local_mode=False
-    )
+    request = parse(body(GEN3A, image_url=PNG_DATA_URI, last_image_url=JPEG_DATA_URI), local_mode=False)
 
-    summary = summarise_input(request)
+    summary = request.summarised_input()
 
     assert summary["image_url"] == f"data:image/png;base64,... ({len(PNG_DATA_URI)} chars)"
     assert summary["last_image_url"] == f"data:image/jpeg;base64,... ({len(JPEG_DATA_URI)} chars)"
@@ -384,18 +381,18 @@ def test_summarise_input_replaces_data_uris_with_a_short_summary():
 
 
 def test_summarise_input_keeps_https_urls_as_sent():
-    request = parse_generation_request(body(GEN3A), local_mode=False)
+    request = parse(body(GEN3A), local_mode=False)
 
-    summary = summarise_input(request)
+    summary = request.summarised_input()
 
     assert summary["image_url"] == GEN3A["image_url"]
     assert summary["last_image_url"] == GEN3A["last_image_url"]
 
 
-def test_upstream_fields_carry_the_generation_fields_only():
-    request = parse_generation_request(body(GEN3A), local_mode=False)
+def test_parameters_carry_the_generation_fields_only():
+    request = parse(body(GEN3A), local_mode=False)
 
-    fields = request.upstream_fields()
+    fields = request.parameters
 
     assert fields == {
         "prompt": GEN3A["prompt"],
@@ -407,9 +404,9 @@ def test_upstream_fields_carry_the_generation_fields_only():
     }
 
 
-def test_upstream_fields_leave_out_unset_optionals():
+def test_parameters_leave_out_unset_optionals():
     minimal = {"model": "gen4_turbo", "image_url": PNG_DATA_URI, "callback_url": CALLBACK}
 
-    fields = parse_generation_request(json.dumps(minimal), local_mode=False).upstream_fields()
+    fields = parse(json.dumps(minimal), local_mode=False).parameters
 
     assert fields == {"image_url": PNG_DATA_URI}

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from videohook.models import (
+from videohook.models.jobs import Job, new_job_id, webhook_id
+from videohook.models.lifecycle import (
     EVENT_FOR_STATUS,
     TERMINAL_STATUSES,
     TRANSITIONS,
     EventType,
-    Job,
     JobStatus,
-    new_job_id,
     sources_of,
-    webhook_id,
 )
 
 

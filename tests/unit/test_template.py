@@ -10,7 +10,7 @@ import pytest
 
 from local.resources import max_receive_count, template
 from videohook.adapters.jobs import PENDING_INDEX
-from videohook.models import Job
+from videohook.models.jobs import Job
 from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS, Settings
 
 FUNCTIONS = ("SubmitFunction", "PollerFunction", "NotifierFunction")

@@ -16,7 +16,6 @@ from videohook.adapters.upstream import (
     MAX_RETRY_WAIT_SECONDS,
     MODEL_ROUTES,
     RUNWAY_GENERATION_PATH,
-    Outcome,
     UpstreamClient,
     classify_status,
     extract_error_message,
@@ -32,7 +31,8 @@ from videohook.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from videohook.models import SUPPORTED_MODELS
+from videohook.models.outcomes import ProviderOutcome
+from videohook.models.requests import SUPPORTED_MODELS
 
 BASE_URL = "https://upstream.test"
 API_KEY = "aiml-test-key-0123456789abcdef"
@@ -134,21 +134,21 @@ def completed(generation_id: str = "up_1") -> requests.Response:
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
-        ("queued", Outcome.IN_FLIGHT),
-        ("generating", Outcome.IN_FLIGHT),
-        ("waiting", Outcome.IN_FLIGHT),
-        ("active", Outcome.IN_FLIGHT),
-        ("completed", Outcome.SUCCEEDED),
-        ("succeeded", Outcome.SUCCEEDED),
-        (" Completed ", Outcome.SUCCEEDED),
-        ("error", Outcome.FAILED),
-        ("failed", Outcome.FAILED),
-        ("cancelled", Outcome.FAILED),
-        ("timeout", Outcome.FAILED),
-        ("expired", Outcome.FAILED),
-        ("ERROR", Outcome.FAILED),
-        ("rendering-phase-7", Outcome.UNKNOWN),
-        ("", Outcome.UNKNOWN),
+        ("queued", ProviderOutcome.QUEUED),
+        ("generating", ProviderOutcome.STARTED),
+        ("waiting", ProviderOutcome.QUEUED),
+        ("active", ProviderOutcome.STARTED),
+        ("completed", ProviderOutcome.SUCCEEDED),
+        ("succeeded", ProviderOutcome.SUCCEEDED),
+        (" Completed ", ProviderOutcome.SUCCEEDED),
+        ("error", ProviderOutcome.FAILED),
+        ("failed", ProviderOutcome.FAILED),
+        ("cancelled", ProviderOutcome.FAILED),
+        ("timeout", ProviderOutcome.FAILED),
+        ("expired", ProviderOutcome.FAILED),
+        ("ERROR", ProviderOutcome.FAILED),
+        ("rendering-phase-7", ProviderOutcome.UNKNOWN),
+        ("", ProviderOutcome.UNKNOWN),
     ],
 )
 def test_classify_status(status, outcome):
@@ -399,7 +399,7 @@ def test_retrieve_asks_for_the_generation_and_reads_the_video():
     generation = client_for(session).retrieve("gen4_turbo", "up_5")
 
     assert generation.id == "up_5"
-    assert generation.outcome is Outcome.SUCCEEDED
+    assert generation.outcome is ProviderOutcome.SUCCEEDED
     assert generation.video_url == VIDEO_URL
     [call] = session.calls
     assert call.method == "GET"
@@ -423,7 +423,7 @@ def test_retrieve_reads_a_failure_and_its_error():
 
     generation = client_for(session).retrieve("gen3a_turbo", "up_5")
 
-    assert generation.outcome is Outcome.FAILED
+    assert generation.outcome is ProviderOutcome.FAILED
     assert generation.video_url is None
     assert "Prompt refused" in (generation.error_message or "")
 

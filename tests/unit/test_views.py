@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 
-from videohook.models import (
-    CallbackStatus,
-    DeliveryAttempt,
-    EventType,
-    Job,
-    JobError,
-    JobStatus,
-    StoredVideo,
-)
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.views import MAX_ATTEMPTS_SHOWN, event_payload, job_view
 
 PRESIGNED = "https://videohook-videos.s3.amazonaws.com/videos/gen_1.mp4?X-Amz-Signature=abc"

@@ -245,6 +245,11 @@ def get_container() -> Container:
     return _installed
 
 
+def installed() -> Container | None:
+    """The container the handlers get now, if one was built or installed."""
+    return _installed
+
+
 def install(container: Container) -> Container:
     """Make ``container`` the one the handlers get (tests, the local stack)."""
     global _installed  # noqa: PLW0603

@@ -11,11 +11,13 @@ from requests.adapters import HTTPAdapter
 USER_AGENT = "videohook/1.0 (+https://github.com/videohook)"
 
 
-def new_session(*, pool_size: int = 10, adapter: HTTPAdapter | None = None) -> requests.Session:
+def new_session(
+    *, user_agent: str = USER_AGENT, pool_size: int = 10, adapter: HTTPAdapter | None = None
+) -> requests.Session:
     """A session with our User-Agent and a connection pool as large as the threads that
     share it (requests' default of 10 discards connections under more)."""
     session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
+    session.headers["User-Agent"] = user_agent
     mounted = adapter or HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", mounted)
     session.mount("http://", mounted)

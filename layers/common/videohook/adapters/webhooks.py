@@ -22,6 +22,7 @@ from requests.structures import CaseInsensitiveDict
 from videohook.adapters.http import new_session, retry_after_seconds
 from videohook.ports import DeliveryResult
 
+USER_AGENT = "videohook-webhooks/1.0 (+https://github.com/videohook)"
 # Receivers' answers are kept for the delivery log, never more than this.
 MAX_RESPONSE_BYTES = 4096
 
@@ -68,7 +69,7 @@ class PinnedWebhookTransport:
     def __init__(self, *, timeout_seconds: float) -> None:
         self._timeout = timeout_seconds
         self._adapter = PinnedAddressAdapter()
-        self._session = new_session(adapter=self._adapter)
+        self._session = new_session(user_agent=USER_AGENT, adapter=self._adapter)
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         """POST to ``url``, connecting to ``address`` (one the guard checked for this host)."""
