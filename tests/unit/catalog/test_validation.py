@@ -84,7 +84,9 @@ def test_enum_values_are_listed() -> None:
 
 def test_ranges_are_stated() -> None:
     assert with_minimal("gen3a_turbo", seed=-1) == [FieldProblem("seed", "must be at least 0")]
-    assert with_minimal("gen3a_turbo", seed=4294967296) == [FieldProblem("seed", "must be at most 4294967295")]
+    assert with_minimal("gen3a_turbo", seed=4294967296) == [
+        FieldProblem("seed", "must be at most 4294967295")
+    ]
     assert with_minimal("kling-video/v1.5/pro/image-to-video", camera_control={"config": {"zoom": 10.5}}) == [
         FieldProblem("camera_control.config.zoom", "must be at most 10")
     ]
@@ -143,14 +145,19 @@ def test_keyframes_report_the_problem_of_the_form_the_client_meant() -> None:
         "frame1": {"type": "generation", "id": "not-a-uuid"},
     }
     assert with_minimal("luma/ray-2", keyframes=keyframes) == [
-        FieldProblem("keyframes.frame0.url", "must be an https URL or a data URI (data:image/...;base64,...)"),
+        FieldProblem(
+            "keyframes.frame0.url", "must be an https URL or a data URI (data:image/...;base64,...)"
+        ),
         FieldProblem("keyframes.frame1.id", "must be a UUID"),
     ]
     assert with_minimal("luma/ray-2", keyframes={"frame0": {"type": "sketch"}, "frame1": 3}) == [
         FieldProblem("keyframes.frame0.type", 'must be one of "image", "generation"'),
         FieldProblem("keyframes.frame1", "must be an object or null"),
     ]
-    assert with_minimal("luma/ray-2", keyframes={"frame0": None, "frame1": {"type": "image", "url": IMAGE}}) == []
+    assert (
+        with_minimal("luma/ray-2", keyframes={"frame0": None, "frame1": {"type": "image", "url": IMAGE}})
+        == []
+    )
 
 
 def test_tagged_references_take_media_of_their_tag() -> None:
@@ -214,7 +221,9 @@ def test_a_url_field_takes_only_https_urls_with_a_host_or_base64_data_uris(url: 
         ("google/veo-3.1-first-last-image-to-video", "last_image_url", "audio", "image"),
     ],
 )
-def test_a_data_uri_must_carry_the_fields_media_kind(model: str, field: str, wrong_kind: str, right_kind: str) -> None:
+def test_a_data_uri_must_carry_the_fields_media_kind(
+    model: str, field: str, wrong_kind: str, right_kind: str
+) -> None:
     assert with_minimal(model, **{field: media_data_uri(wrong_kind)}) == [
         FieldProblem(field, f"must be {right_kind} data (data:{right_kind}/...), not {wrong_kind}")
     ]

@@ -74,7 +74,10 @@ def place(spec: ModelSpec, path: Path, value: Any) -> dict[str, Any]:
 
 
 BREAKABLE = [
-    (spec, path, schema) for spec in CATALOG.models() for path, schema in fields(spec.parameters) if breakers(schema)
+    (spec, path, schema)
+    for spec in CATALOG.models()
+    for path, schema in fields(spec.parameters)
+    if breakers(schema)
 ]
 
 
