@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from videohook.catalog.media import MEDIA_KEYWORD, MediaKind
+
 REPO = Path(__file__).resolve().parent.parent
 CATALOG_FILE = REPO / "layers" / "common" / "videohook" / "catalog" / "models.json"
 SOURCE_IN_SHARED = Path("shared") / "provider" / "video-models.json"
@@ -101,7 +103,7 @@ PINNED = {
     },
 }
 
-MEDIA_KINDS = ("image", "video", "audio")
+MEDIA_KINDS = tuple(MediaKind)
 # URL fields whose name does not say what they carry.
 MEDIA_BY_FIELD = {"alpha_url": ["image", "video"]}  # "a mask video ..., a mask image ..."
 # Kling's motion-brush masks are image URLs, though their schema types them as plain strings.
@@ -184,7 +186,7 @@ def normalise(
     if "properties" in out:
         out.setdefault("additionalProperties", False)
     if is_url_field(name, out):
-        out["x-media"] = media_kinds(name, siblings or {})
+        out[MEDIA_KEYWORD] = media_kinds(name, siblings or {})
     return out
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from videohook.catalog import Catalog, ModelSpec
 from videohook.catalog.examples import example_value, minimal_request
+from videohook.catalog.media import MEDIA_KEYWORD
 
 CATALOG = Catalog.load()
 Path = tuple[str, ...]
@@ -55,7 +56,7 @@ def breakers(schema: Mapping[str, Any]) -> list[Callable[[], Any]]:
         ways.append(lambda: "x" * (schema["maxLength"] + 1))
     if "maxItems" in schema:
         ways.append(lambda: [example_value(schema["items"])] * (schema["maxItems"] + 1))
-    if "x-media" in schema:
+    if MEDIA_KEYWORD in schema:
         ways.append(lambda: "http://media.example.com/plain-http")
         ways.append(lambda: "data:text/plain;base64,AAAA")
     return ways

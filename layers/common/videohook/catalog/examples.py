@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from videohook.catalog.media import MediaKind
+from videohook.catalog.media import MEDIA_KEYWORD, MediaKind
 from videohook.catalog.spec import ModelSpec
-from videohook.catalog.validation import MEDIA_KEYWORD
 
 EXAMPLE_UUID = "7f0c8b1e-3a52-4c1d-9e6a-2b4f5d8c9a10"
 EXAMPLE_PROMPT = "A lighthouse on a cliff at dawn, waves below"

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+# The catalog's own schema keyword on URL-valued strings: the media kinds they may carry.
+MEDIA_KEYWORD = "x-media"
 MAX_URL_CHARS = 2048
 DATA_URI = re.compile(r"data:([A-Za-z]+)/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/]+={0,2}")
 # A URL with these in it is not one a client meant; urlsplit would quietly drop some of them.

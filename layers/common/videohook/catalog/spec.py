@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from videohook.catalog.validation import FieldProblem
-
 CATALOG_FILE = Path(__file__).with_name("models.json")
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, order=True)
+class FieldProblem:
+    field: str  # dotted path into the parameters: "keyframes.frame0.url", "image_list.1"
+    reason: str  # the schema's rule in words: "must be one of 5, 10"
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ class Catalog:
         """Every problem with ``params``: the model's own parameters, without ``model`` and
         without the service's fields (``callback_url``, ``callback_events``, ``metadata``).
         An empty list means the provider's schema accepts them."""
-        from videohook.catalog.validation import FieldProblem, problems
+        from videohook.catalog.validation import problems
 
         spec = self.get(model_or_alias)
         if spec is None:

@@ -10,22 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
-from videohook.catalog.media import media_problem
-
-MEDIA_KEYWORD = "x-media"
-
-
-@dataclass(frozen=True, order=True)
-class FieldProblem:
-    field: str  # dotted path into the parameters: "keyframes.frame0.url", "image_list.1"
-    reason: str  # the schema's rule in words: "must be one of 5, 10"
+from videohook.catalog.media import MEDIA_KEYWORD, media_problem
+from videohook.catalog.spec import FieldProblem
 
 
 def _strict_integer(_checker: object, instance: object) -> bool:
