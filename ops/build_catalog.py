@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from videohook.catalog import spec
 from videohook.catalog.media import MEDIA_KEYWORD, MediaKind
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +60,12 @@ def _timing(max_age: int, first_check: int, min_interval: int, max_interval: int
     }
 
 
-DEFAULT_TIMING = _timing(1800, 15, 15, 120)
+DEFAULT_TIMING = _timing(
+    spec.DEFAULT_TIMING.max_age_seconds,
+    spec.DEFAULT_TIMING.first_check_delay_seconds,
+    spec.DEFAULT_TIMING.min_check_interval_seconds,
+    spec.DEFAULT_TIMING.max_check_interval_seconds,
+)
 FAMILY_TIMING = {
     "minimax": _timing(900, 60, 30, 120),  # Hailuo-02 takes 4-5 minutes for 6 s of video
     "openai": _timing(600, 30, 15, 30),  # Sora 2: 50-60 s for 4 s at 720p

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from videohook.catalog import Catalog, Timing
 from videohook.errors import JobNotFound, UpstreamError
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.logic.pacing import Pacing
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import IN_FLIGHT_STATUSES, CallbackStatus, EventType, JobStatus, sources_of
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
@@ -48,7 +50,14 @@ class InMemoryJobStore:
             return True
 
     def mark_submitted(
-        self, job_id: str, *, upstream_id: str, upstream_status: str, next_check_at: int, updated_at: str
+        self,
+        job_id: str,
+        *,
+        upstream_id: str,
+        upstream_status: str,
+        next_check_at: int,
+        updated_at: str,
+        usage: Usage | None = None,
     ) -> Job | None:
         return self._update(
             job_id,
@@ -58,6 +67,7 @@ class InMemoryJobStore:
             upstream_status=upstream_status,
             next_check_at=next_check_at,
             updated_at=updated_at,
+            **({"usage": usage} if usage is not None and not usage.is_empty else {}),
         )
 
     def discard_submission(self, job_id: str) -> None:
@@ -119,6 +129,7 @@ class InMemoryJobStore:
         expires_at: int,
         video: StoredVideo | None = None,
         error: JobError | None = None,
+        usage: Usage | None = None,
     ) -> Job | None:
         changes: dict[str, Any] = {
             "status": status,
@@ -134,6 +145,8 @@ class InMemoryJobStore:
             changes["video"] = video
         if error is not None:
             changes["error"] = error
+        if usage is not None and not usage.is_empty:
+            changes["usage"] = usage
         finished = self._update(
             job_id, lambda job: job.lease_owner == owner and job.status in sources_of(status), **changes
         )
@@ -277,3 +290,13 @@ class RecordingTransport:
         if isinstance(answer, str):
             return DeliveryResult(status_code=None, duration_ms=1, error=answer)
         return DeliveryResult(status_code=answer, duration_ms=1)
+
+
+def pacing_for(timing: Timing, *, model: str = "runway/gen4_turbo", scale: float = 1.0) -> Pacing:
+    """The real catalog's ``model`` (and its aliases) with ``timing`` instead of its own."""
+    catalog = Catalog.load()
+    spec = catalog.get(model)
+    assert spec is not None
+    return Pacing(
+        catalog=Catalog({spec.id: replace(spec, timing=timing)}), scale=scale, fallback=catalog.default_timing
+    )

@@ -52,7 +52,7 @@ def service(
     monkeypatch.setenv("AIMLAPI_BASE_URL", simulator.base_url)
     monkeypatch.setenv("LOCAL_MODE", "true")
     monkeypatch.setenv("UPSTREAM_BACKOFF_BASE_SECONDS", "0.01")
-    monkeypatch.setenv("POLL_MIN_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("POLL_PACING_SCALE", "0")
     monkeypatch.setenv("SUBMIT_GRACE_SECONDS", "0")
     monkeypatch.setenv("CALLBACK_RETRY_DELAYS", ",".join(map(str, TEST_RETRY_DELAYS)))
     return reconfigure(monkeypatch)

@@ -59,7 +59,7 @@ def build_service(upstream: UpstreamSimulator) -> Container:
             **{name.lower(): value for name, value in resources.environment().items()},
             aimlapi_base_url=upstream.base_url,
             local_mode=True,
-            poll_min_interval_seconds=0,
+            poll_pacing_scale=0,
             submit_grace_seconds=0,
             upstream_backoff_base_seconds=0,
         )

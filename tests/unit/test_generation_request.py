@@ -1,4 +1,6 @@
-"""The public request contract: what ``parse_generation_request`` accepts, what it refuses,
+"""The public request contract for the two models the product started with (Runway
+``gen3a_turbo`` and ``gen4_turbo``): requests that worked before the catalog still work, and
+what ``parse_generation_request`` refuses,
 and that every refusal names the offending field."""
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from videohook.callback_guard import CallbackUrlGuard
+from videohook.catalog import Catalog
 from videohook.errors import InvalidRequest
 from videohook.models.requests import (
     MAX_METADATA_BYTES,
-    MAX_PROMPT_CHARS,
-    MAX_SEED,
     MAX_URL_CHARS,
     GenerationRequest,
     parse_generation_request,
 )
 
+# The Runway contract the product started with (the seed page): still what these two take.
+MAX_PROMPT_CHARS = 1000
+MAX_SEED = 4_294_967_295
 
-def parse(text: str, *, local_mode: bool) -> GenerationRequest:
+
+def parse(text: str | None, *, local_mode: bool) -> GenerationRequest:
     return parse_generation_request(
-        text, check_callback_url=CallbackUrlGuard(local_mode=local_mode).check_form
+        text, catalog=Catalog.load(), check_callback_url=CallbackUrlGuard(local_mode=local_mode).check_form
     )
 
 
@@ -90,10 +95,13 @@ def test_a_full_gen4_turbo_request_parses_into_its_model():
     assert request.parameters["ratio"] == "21:9"
 
 
-def test_the_provider_spelling_runway_gen4_turbo_is_an_alias_for_gen4_turbo():
-    request = parse(body(GEN4, model="runway/gen4_turbo"), local_mode=False)
+def test_the_provider_spelling_runway_gen4_turbo_names_the_same_model_as_gen4_turbo():
+    catalog = Catalog.load()
+    for name in ("runway/gen4_turbo", "gen4_turbo"):
+        request = parse(body(GEN4, model=name), local_mode=False)
 
-    assert request.model == "gen4_turbo"
+        assert request.model == name  # the job shows the name its client used
+        assert catalog.get(request.model) is catalog.get("runway/gen4_turbo")
 
 
 def test_only_model_image_url_and_callback_url_are_required():
@@ -117,7 +125,7 @@ def test_an_unsupported_model_is_refused_on_the_model_field(model):
         parse(body(GEN3A, model=model), local_mode=False)
 
     assert [d["field"] for d in refused.value.details] == ["model"]
-    assert "gen3a_turbo" in refused.value.details[0]["reason"]
+    assert "GET /v1/models" in refused.value.details[0]["reason"]
 
 
 @pytest.mark.parametrize("text", [None, "", "not json", "[1, 2]", '"a string"', "42"])
@@ -291,7 +299,7 @@ def test_an_unknown_field_is_refused_by_name(extra):
     with pytest.raises(InvalidRequest) as refused:
         parse(body(GEN4, **{extra: "x"}), local_mode=False)
 
-    assert refused.value.details == [{"field": extra, "reason": "is not a field of model gen4_turbo"}]
+    assert refused.value.details == [{"field": extra, "reason": "is not a field of model runway/gen4_turbo"}]
 
 
 # --- callback_url --------------------------------------------------------------------------

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage, ScriptedUpstream, said
+from tests.fakes import (
+    InMemoryJobStore,
+    InMemoryQueue,
+    InMemoryVideoStorage,
+    ScriptedUpstream,
+    pacing_for,
+    said,
+)
+from videohook.catalog import Timing
 from videohook.errors import UpstreamNotFound, UpstreamUnavailable, VideoCopyFailed, VideoUnavailable
 from videohook.logic.poll import Poller, PollSettings
 from videohook.models.clock import iso
@@ -19,14 +27,13 @@ from videohook.models.outcomes import FailureReason, ProviderOutcome
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 VIDEO_URL = "https://cdn.provider.example/out.mp4"
 SETTINGS = PollSettings(
-    batch_size=10,
-    concurrency=2,
-    lease_seconds=180,
+    batch_size=10, concurrency=2, lease_seconds=180, deadline_margin_seconds=5, retention_days=30
+)
+TIMING = Timing(
     max_age_seconds=3600,
-    min_interval_seconds=15,
-    max_interval_seconds=120,
-    deadline_margin_seconds=5,
-    retention_days=30,
+    first_check_delay_seconds=30,
+    min_check_interval_seconds=15,
+    max_check_interval_seconds=120,
 )
 
 
@@ -42,6 +49,7 @@ class World:
             upstream=self.upstream,
             videos=self.videos,
             queue=self.queue,
+            pacing=pacing_for(TIMING),
             settings=SETTINGS,
             clock=lambda: self.now,
         )
@@ -110,7 +118,7 @@ def test_work_started_upstream_moves_the_job_to_generating_and_reschedules_it(wo
     assert job.upstream_status == "active"
     assert job.started_at == iso(NOW)
     assert [m.event_type for m, _ in world.queue.sent] == [EventType.STARTED]
-    assert job.next_check_at == int(NOW.timestamp()) + SETTINGS.min_interval_seconds
+    assert job.next_check_at == int(NOW.timestamp()) + TIMING.min_check_interval_seconds
     assert "gen_1" in world.jobs.pending
 
 
@@ -156,7 +164,7 @@ def test_an_unknown_word_is_in_flight_until_the_age_limit(world: World):
 
     assert world.sweep() == {"due": 1, "in_flight": 1}
 
-    world.now += timedelta(seconds=SETTINGS.max_age_seconds)
+    world.now += timedelta(seconds=TIMING.max_age_seconds)
     assert world.sweep()["failed"] == 1
     assert world.stored().error.code == FailureReason.TIMED_OUT  # type: ignore[union-attr]
 
@@ -224,7 +232,7 @@ def test_a_broken_copy_is_retried_at_the_next_tick_then_completes(world: World):
 
 
 def test_a_copy_still_failing_at_the_age_limit_fails_the_job(world: World):
-    world.job(age_seconds=SETTINGS.max_age_seconds + 1)
+    world.job(age_seconds=TIMING.max_age_seconds + 1)
     world.upstream.will_answer("up-gen_1", said(ProviderOutcome.SUCCEEDED, "completed", video_url=VIDEO_URL))
     world.videos.failures.append(VideoCopyFailed("connection reset"))
 

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fakes import pacing_for
+from videohook.catalog import Catalog, Timing
 from videohook.logic import notify
 from videohook.logic.notify import MAX_RETRY_DELAY_SECONDS, retry_delay
-from videohook.logic.poll import PollSettings, next_check_delay
+from videohook.logic.pacing import Pacing
 from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS
 
 DELAYS = DEFAULT_CALLBACK_RETRY_DELAYS
@@ -104,27 +106,42 @@ def test_property_retry_after_never_moves_a_delay_outside_the_clamp(attempt, ret
 # --- poll pacing ---------------------------------------------------------------------------
 
 
-def poll_settings(min_interval: int = 15, max_interval: int = 120) -> PollSettings:
-    return PollSettings(
-        batch_size=100,
-        concurrency=8,
-        lease_seconds=300,
-        max_age_seconds=7200,
-        min_interval_seconds=min_interval,
-        max_interval_seconds=max_interval,
-        deadline_margin_seconds=20.0,
-        retention_days=30,
-    )
+def pacing(min_interval: int = 15, max_interval: int = 120, *, scale: float = 1.0) -> Pacing:
+    """Pacing for the catalog's ``runway/gen4_turbo`` with the given intervals."""
+    return pacing_for(Timing(7200, 45, min_interval, max_interval), scale=scale)
 
 
-def test_a_new_job_is_checked_after_the_minimum_interval():
-    assert next_check_delay(0, poll_settings(15, 120)) == 15
+def test_a_new_job_is_first_checked_after_its_models_first_check_delay():
+    assert pacing().first_check_delay("runway/gen4_turbo") == 45
+    assert pacing().first_check_delay("gen4_turbo") == 45  # the alias has the same timing
 
 
 def test_checks_space_out_until_the_maximum_interval():
-    delays = [next_check_delay(count, poll_settings(15, 120)) for count in range(8)]
+    delays = [pacing(15, 120).next_check_delay("gen4_turbo", count) for count in range(8)]
 
     assert delays == [15, 30, 60, 120, 120, 120, 120, 120]
+
+
+def test_the_scale_shortens_every_delay_and_zero_checks_at_every_tick():
+    assert [pacing(15, 120, scale=0.5).next_check_delay("gen4_turbo", c) for c in range(4)] == [8, 15, 30, 60]
+    assert pacing(scale=0).next_check_delay("gen4_turbo", 3) == 0
+    assert pacing(scale=0).first_check_delay("gen4_turbo") == 0
+    assert pacing(scale=0).max_age_seconds("gen4_turbo") == 7200  # ages are never scaled
+
+
+def test_a_model_that_left_the_catalog_gets_the_fallback_timing():
+    fallback = pacing().fallback
+
+    assert pacing().max_age_seconds("retired/model") == fallback.max_age_seconds
+    assert pacing().next_check_delay("retired/model", 0) == fallback.min_check_interval_seconds
+
+
+def test_every_catalog_model_has_sane_timing():
+    for spec in Catalog.load().models():
+        timing = spec.timing
+        assert 0 < timing.min_check_interval_seconds <= timing.max_check_interval_seconds, spec.id
+        assert timing.first_check_delay_seconds < timing.max_age_seconds, spec.id
+        assert timing.max_check_interval_seconds < timing.max_age_seconds, spec.id
 
 
 @given(
@@ -135,19 +152,20 @@ def test_checks_space_out_until_the_maximum_interval():
 def test_property_the_delay_grows_with_poll_count_and_never_exceeds_the_maximum(
     min_interval, extra, poll_count
 ):
-    settings = poll_settings(min_interval, min_interval + extra)
+    paced = pacing(min_interval, min_interval + extra)
 
-    delay = next_check_delay(poll_count, settings)
-    following = next_check_delay(poll_count + 1, settings)
+    delay = paced.next_check_delay("gen4_turbo", poll_count)
+    following = paced.next_check_delay("gen4_turbo", poll_count + 1)
 
-    assert min_interval <= delay <= settings.max_interval_seconds
+    assert min_interval <= delay <= min_interval + extra
     assert delay <= following
-    if poll_count < 10 and delay < settings.max_interval_seconds:
+    if poll_count < 10 and delay < min_interval + extra:
         assert following > delay
 
 
 @given(min_interval=st.integers(min_value=1, max_value=300), factor=st.integers(min_value=1, max_value=1024))
 def test_property_the_maximum_is_reached_within_ten_checks(min_interval, factor):
-    settings = poll_settings(min_interval, min_interval * factor)
-
-    assert next_check_delay(10, settings) == settings.max_interval_seconds
+    assert (
+        pacing(min_interval, min_interval * factor).next_check_delay("gen4_turbo", 10)
+        == min_interval * factor
+    )

@@ -14,13 +14,9 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from videohook.adapters.upstream import (
     MAX_RETRY_WAIT_SECONDS,
-    MODEL_ROUTES,
-    RUNWAY_GENERATION_PATH,
     UpstreamClient,
-    classify_status,
-    extract_error_message,
-    extract_video_url,
 )
+from videohook.catalog import Catalog
 from videohook.errors import (
     UpstreamAuthFailed,
     UpstreamError,
@@ -32,9 +28,10 @@ from videohook.errors import (
     UpstreamUnavailable,
 )
 from videohook.models.outcomes import ProviderOutcome
-from videohook.models.requests import SUPPORTED_MODELS
 
 BASE_URL = "https://upstream.test"
+# Where the catalog routes the two Runway models the product started with.
+RUNWAY_PATH = "/v2/generate/video/runway/generation"
 API_KEY = "aiml-test-key-0123456789abcdef"
 FIELDS = {"prompt": "A lighthouse", "image_url": "https://images.example.com/a.png", "duration": 5}
 VIDEO_URL = "https://cdn.upstream.test/videos/out.mp4"
@@ -55,7 +52,7 @@ def provider_error(status: int, message: str) -> requests.Response:
         status,
         {
             "message": message,
-            "path": RUNWAY_GENERATION_PATH,
+            "path": RUNWAY_PATH,
             "requestId": "req_123",
             "statusCode": status,
             "timestamp": "2025-01-01T00:00:00.000Z",
@@ -110,6 +107,7 @@ def client_for(
     api_key: Callable[[], str] = lambda: API_KEY,
 ) -> UpstreamClient:
     return UpstreamClient(
+        catalog=Catalog.load(),
         base_url=BASE_URL + "/",
         api_key=api_key,
         session=session,  # type: ignore[arg-type]
@@ -128,96 +126,31 @@ def completed(generation_id: str = "up_1") -> requests.Response:
     return response(200, {"id": generation_id, "status": "completed", "video": [VIDEO_URL], "error": None})
 
 
-# --- reading the provider's answers --------------------------------------------------------
+# --- routes from the catalog --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "outcome"),
-    [
-        ("queued", ProviderOutcome.QUEUED),
-        ("generating", ProviderOutcome.STARTED),
-        ("waiting", ProviderOutcome.QUEUED),
-        ("active", ProviderOutcome.STARTED),
-        ("completed", ProviderOutcome.SUCCEEDED),
-        ("succeeded", ProviderOutcome.SUCCEEDED),
-        (" Completed ", ProviderOutcome.SUCCEEDED),
-        ("error", ProviderOutcome.FAILED),
-        ("failed", ProviderOutcome.FAILED),
-        ("cancelled", ProviderOutcome.FAILED),
-        ("timeout", ProviderOutcome.FAILED),
-        ("expired", ProviderOutcome.FAILED),
-        ("ERROR", ProviderOutcome.FAILED),
-        ("rendering-phase-7", ProviderOutcome.UNKNOWN),
-        ("", ProviderOutcome.UNKNOWN),
-    ],
-)
-def test_classify_status(status, outcome):
-    assert classify_status(status) is outcome
+def test_each_model_is_created_and_retrieved_where_its_catalog_entry_says():
+    catalog = Catalog.load()
+    for spec in catalog.models():
+        session = FakeSession(queued("up_1"), completed("up_1"))
+        client = client_for(session)
+
+        client.create(spec.id, {"prompt": "x"})
+        client.retrieve(spec.id, "up_1")
+
+        create, retrieve = session.calls
+        assert (create.method, create.url) == ("POST", BASE_URL + spec.create_path), spec.id
+        assert create.kwargs["json"]["model"] == spec.id
+        assert (retrieve.method, retrieve.url) == ("GET", BASE_URL + spec.retrieve_path), spec.id
+        assert retrieve.kwargs["params"] == {"generation_id": "up_1"}
 
 
-@pytest.mark.parametrize(
-    ("video", "expected"),
-    [
-        ([VIDEO_URL], VIDEO_URL),
-        (["", VIDEO_URL], VIDEO_URL),
-        ({"url": VIDEO_URL}, VIDEO_URL),
-        (VIDEO_URL, VIDEO_URL),
-        ([], None),
-        ({}, None),
-        ({"url": ""}, None),
-        ("", None),
-        (None, None),
-    ],
-    ids=[
-        "list",
-        "list-skips-empty",
-        "object",
-        "string",
-        "empty-list",
-        "empty-object",
-        "empty-url",
-        "empty-string",
-        "none",
-    ],
-)
-def test_extract_video_url(video, expected):
-    assert extract_video_url(video) == expected
+def test_a_model_outside_the_catalog_is_refused_without_a_call():
+    session = FakeSession()
 
-
-def test_extract_error_message_from_a_string():
-    assert extract_error_message("Content moderation failed") == "Content moderation failed"
-
-
-def test_extract_error_message_from_name_and_message():
-    message = extract_error_message({"name": "GenerationError", "message": "Image too small"})
-
-    assert message is not None
-    assert "GenerationError" in message
-    assert "Image too small" in message
-
-
-def test_extract_error_message_from_a_detail_list():
-    error = {"detail": [{"loc": ["body", "ratio"], "msg": "bad ratio"}, {"msg": "prompt too long"}]}
-
-    message = extract_error_message(error)
-
-    assert message is not None
-    assert "bad ratio" in message
-    assert "prompt too long" in message
-
-
-@pytest.mark.parametrize("error", [None, ""])
-def test_extract_error_message_of_nothing_is_none(error):
-    assert extract_error_message(error) is None
-
-
-def test_the_model_table_maps_to_the_provider_model_ids():
-    assert MODEL_ROUTES["gen4_turbo"].upstream_model == "runway/gen4_turbo"
-    assert MODEL_ROUTES["gen3a_turbo"].upstream_model == "gen3a_turbo"
-    assert set(SUPPORTED_MODELS) <= set(MODEL_ROUTES)
-    for route in MODEL_ROUTES.values():
-        assert route.create_path == RUNWAY_GENERATION_PATH
-        assert route.retrieve_path == RUNWAY_GENERATION_PATH
+    with pytest.raises(UpstreamRejected):
+        client_for(session).create("acme/unknown-model", FIELDS)
+    assert session.calls == []
 
 
 # --- create --------------------------------------------------------------------------------
@@ -235,7 +168,7 @@ def test_create_posts_the_provider_body_with_the_bearer_key(model, upstream_mode
     assert generation.status == "queued"
     [call] = session.calls
     assert call.method == "POST"
-    assert call.url == BASE_URL + RUNWAY_GENERATION_PATH
+    assert call.url == BASE_URL + RUNWAY_PATH
     assert call.kwargs["json"] == {"model": upstream_model, **FIELDS}
     assert call.kwargs["headers"]["Authorization"] == f"Bearer {API_KEY}"
     assert call.kwargs["timeout"] == 5.0
@@ -403,7 +336,7 @@ def test_retrieve_asks_for_the_generation_and_reads_the_video():
     assert generation.video_url == VIDEO_URL
     [call] = session.calls
     assert call.method == "GET"
-    assert call.url == BASE_URL + RUNWAY_GENERATION_PATH
+    assert call.url == BASE_URL + RUNWAY_PATH
     assert call.kwargs["params"] == {"generation_id": "up_5"}
     assert call.kwargs["headers"]["Authorization"] == f"Bearer {API_KEY}"
 
@@ -525,6 +458,7 @@ def test_no_retry_is_started_that_could_not_finish_within_the_budget():
     # Given answers that each take 8 s, a 5 s timeout and a 14 s budget
     session = FakeSession(response(503), response(503), queued())
     client = UpstreamClient(
+        catalog=Catalog.load(),
         base_url=BASE_URL,
         api_key=lambda: API_KEY,
         session=session,  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
@@ -30,6 +30,7 @@ class UpstreamGeneration:
     outcome: ProviderOutcome
     video_url: str | None = None
     error_message: str | None = None
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,14 @@ class JobStore(Protocol):
     def insert(self, job: Job) -> bool: ...
 
     def mark_submitted(
-        self, job_id: str, *, upstream_id: str, upstream_status: str, next_check_at: int, updated_at: str
+        self,
+        job_id: str,
+        *,
+        upstream_id: str,
+        upstream_status: str,
+        next_check_at: int,
+        updated_at: str,
+        usage: Usage | None = None,
     ) -> Job | None: ...
 
     def discard_submission(self, job_id: str) -> None: ...
@@ -96,6 +104,7 @@ class JobStore(Protocol):
         expires_at: int,
         video: StoredVideo | None = None,
         error: JobError | None = None,
+        usage: Usage | None = None,
     ) -> Job | None: ...
 
     def mark_notification_queued(

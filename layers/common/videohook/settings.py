@@ -45,11 +45,12 @@ class Settings(BaseSettings):
     # Longer than the poller's timeout (120 s), so a live owner never loses its lease, and short
     # enough that a dead run's job is taken over inside SQS FIFO's 5-minute deduplication window.
     poll_lease_seconds: int = Field(default=180, ge=5)
-    # Pacing: a job is checked after min_interval, then ever less often up to max_interval.
-    poll_min_interval_seconds: int = Field(default=15, ge=0)
-    poll_max_interval_seconds: int = Field(default=120, ge=1)
+    # Each model's first check and check intervals come from the catalog, times this scale
+    # (0 checks every job at every tick: the local stack and the tests).
+    poll_pacing_scale: float = Field(default=1.0, ge=0, le=10)
     # Stop taking new jobs when the Lambda has less than this left.
     poll_deadline_margin_seconds: float = Field(default=20.0, ge=0)
+    # The age limit of a job whose model has left the catalog (the others' come from it).
     job_max_age_seconds: int = Field(default=7200, ge=60)
     # Longer than the submit function's timeout: a job still "submitting" after this died.
     submit_grace_seconds: int = Field(default=120, ge=0)

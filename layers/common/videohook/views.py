@@ -25,6 +25,7 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
         "metadata": job.metadata,
         "video": None,
         "error": job.error.model_dump() if job.error else None,
+        "usage": job.usage.model_dump(exclude_none=True) if job.usage else None,
     }
     if job.video is not None:
         view["video"] = {

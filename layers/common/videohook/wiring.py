@@ -9,6 +9,7 @@ instead (an AWS client, an adapter, a fake, a clock) as constructor arguments, a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -26,7 +27,9 @@ from videohook.adapters.upstream import UpstreamClient
 from videohook.adapters.videos import S3VideoStore
 from videohook.adapters.webhooks import PinnedWebhookTransport
 from videohook.callback_guard import CallbackUrlGuard
+from videohook.catalog import Catalog
 from videohook.logic.notify import Notifier, NotifySettings
+from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.models.clock import utc_now
@@ -129,8 +132,22 @@ class Container:
         return new_session(pool_size=max(10, self.settings.poll_concurrency))
 
     @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog.load()
+
+    @cached_property
+    def pacing(self) -> Pacing:
+        fallback = self.catalog.default_timing
+        return Pacing(
+            catalog=self.catalog,
+            scale=self.settings.poll_pacing_scale,
+            fallback=replace(fallback, max_age_seconds=self.settings.job_max_age_seconds),
+        )
+
+    @cached_property
     def upstream(self) -> UpstreamClient:
         return UpstreamClient(
+            catalog=self.catalog,
             base_url=self.settings.upstream_base_url,
             api_key=self.upstream_api_key,
             session=self.upstream_http,
@@ -184,8 +201,9 @@ class Container:
             queue=self.queue,
             guard=self.guard,
             idempotency=self.idempotency,
+            catalog=self.catalog,
+            pacing=self.pacing,
             settings=SubmitSettings(
-                poll_min_interval_seconds=s.poll_min_interval_seconds,
                 submit_grace_seconds=s.submit_grace_seconds,
                 presigned_url_ttl_seconds=s.presigned_url_ttl_seconds,
             ),
@@ -200,13 +218,11 @@ class Container:
             upstream=self.upstream,
             videos=self.videos,
             queue=self.queue,
+            pacing=self.pacing,
             settings=PollSettings(
                 batch_size=s.poll_batch_size,
                 concurrency=s.poll_concurrency,
                 lease_seconds=s.poll_lease_seconds,
-                max_age_seconds=s.job_max_age_seconds,
-                min_interval_seconds=s.poll_min_interval_seconds,
-                max_interval_seconds=s.poll_max_interval_seconds,
                 deadline_margin_seconds=s.poll_deadline_margin_seconds,
                 retention_days=s.job_retention_days,
             ),

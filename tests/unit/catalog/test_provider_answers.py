@@ -8,12 +8,12 @@ import pytest
 
 from videohook.adapters.provider_answers import (
     MAX_ERROR_CHARS,
-    Outcome,
     UnreadableAnswer,
-    Usage,
     parse_create,
     parse_retrieve,
 )
+from videohook.models.jobs import Usage
+from videohook.models.outcomes import ProviderOutcome
 
 RUNWAY_ID = "a12b3456-7c89-0de1-23f4-g567d584f98d"
 
@@ -54,34 +54,34 @@ def test_a_create_answer_without_an_id_is_unreadable(payload: Any) -> None:
 @pytest.mark.parametrize(
     ("word", "outcome"),
     [
-        ("completed", Outcome.SUCCEEDED),
-        ("succeeded", Outcome.SUCCEEDED),
-        ("success", Outcome.SUCCEEDED),
-        ("error", Outcome.FAILED),
-        ("failed", Outcome.FAILED),
-        ("cancelled", Outcome.FAILED),
-        ("canceled", Outcome.FAILED),
-        ("timeout", Outcome.FAILED),
-        ("expired", Outcome.FAILED),
-        ("generating", Outcome.STARTED),
-        ("active", Outcome.STARTED),
-        ("processing", Outcome.STARTED),
-        ("queued", Outcome.QUEUED),
-        ("waiting", Outcome.QUEUED),
-        ("pending", Outcome.QUEUED),
-        (" Completed ", Outcome.SUCCEEDED),
-        ("dreaming", Outcome.UNKNOWN),
-        ("", Outcome.UNKNOWN),
+        ("completed", ProviderOutcome.SUCCEEDED),
+        ("succeeded", ProviderOutcome.SUCCEEDED),
+        ("success", ProviderOutcome.SUCCEEDED),
+        ("error", ProviderOutcome.FAILED),
+        ("failed", ProviderOutcome.FAILED),
+        ("cancelled", ProviderOutcome.FAILED),
+        ("canceled", ProviderOutcome.FAILED),
+        ("timeout", ProviderOutcome.FAILED),
+        ("expired", ProviderOutcome.FAILED),
+        ("generating", ProviderOutcome.STARTED),
+        ("active", ProviderOutcome.STARTED),
+        ("processing", ProviderOutcome.STARTED),
+        ("queued", ProviderOutcome.QUEUED),
+        ("waiting", ProviderOutcome.QUEUED),
+        ("pending", ProviderOutcome.QUEUED),
+        (" Completed ", ProviderOutcome.SUCCEEDED),
+        ("dreaming", ProviderOutcome.UNKNOWN),
+        ("", ProviderOutcome.UNKNOWN),
     ],
 )
-def test_status_words_map_to_outcomes(word: str, outcome: Outcome) -> None:
+def test_status_words_map_to_outcomes(word: str, outcome: ProviderOutcome) -> None:
     retrieved = parse_retrieve({"id": "g1", "status": word}, "g1")
     assert retrieved.outcome is outcome
-    assert retrieved.status_word == word.strip().lower()
+    assert retrieved.status == word.strip().lower()
 
 
 def test_a_missing_status_is_unknown() -> None:
-    assert parse_retrieve({"id": "g1"}, "g1").outcome is Outcome.UNKNOWN
+    assert parse_retrieve({"id": "g1"}, "g1").outcome is ProviderOutcome.UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_a_missing_status_is_unknown() -> None:
 def test_the_video_url_is_read_from_every_shape(video: Any) -> None:
     retrieved = parse_retrieve({"id": "g1", "status": "completed", "video": video}, "g1")
     assert retrieved.video_url == "https://cdn.example.com/v.mp4"
-    assert retrieved.outcome is Outcome.SUCCEEDED
+    assert retrieved.outcome is ProviderOutcome.SUCCEEDED
 
 
 @pytest.mark.parametrize("video", [None, [], {}, {"url": ""}, [""], 5, [{"href": "x"}]])
@@ -139,7 +139,7 @@ def test_no_video_means_no_url(video: Any) -> None:
 def test_errors_are_read_from_every_shape(error: Any, message: str | None) -> None:
     retrieved = parse_retrieve({"id": "g1", "status": "error", "error": error}, "g1")
     assert retrieved.error_message == message
-    assert retrieved.outcome is Outcome.FAILED
+    assert retrieved.outcome is ProviderOutcome.FAILED
 
 
 def test_error_text_is_bounded_and_on_one_line() -> None:

@@ -16,13 +16,13 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
 from videohook.errors import JobNotFound
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
 PENDING_PARTITION = "pending"
 # Free-form JSON is stored as strings: DynamoDB would turn its floats into Decimals.
-JSON_STRING_FIELDS = ("input", "metadata")
+JSON_STRING_FIELDS = ("input", "metadata", "usage")
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -44,6 +44,10 @@ def from_item(item: dict[str, Any]) -> Job:
         if isinstance(plain.get(name), str):
             plain[name] = json.loads(plain[name])
     return Job.model_validate(plain)
+
+
+def _json_string(usage: Usage) -> str:
+    return json.dumps(usage.model_dump(exclude_none=True), separators=(",", ":"))
 
 
 def _values(**values: Any) -> dict[str, Any]:
@@ -107,23 +111,35 @@ class JobRepository:
         return True
 
     def mark_submitted(
-        self, job_id: str, *, upstream_id: str, upstream_status: str, next_check_at: int, updated_at: str
+        self,
+        job_id: str,
+        *,
+        upstream_id: str,
+        upstream_status: str,
+        next_check_at: int,
+        updated_at: str,
+        usage: Usage | None = None,
     ) -> Job | None:
         """The provider accepted the generation: the job becomes ``queued``."""
+        values = _values(
+            queued=JobStatus.QUEUED.value,
+            submitting=JobStatus.SUBMITTING.value,
+            uid=upstream_id,
+            us=upstream_status,
+            next=next_check_at,
+            at=updated_at,
+        )
+        sets = "SET #status = :queued, upstream_id = :uid, upstream_status = :us, next_check_at = :next"
+        sets += ", updated_at = :at"
+        if usage is not None and not usage.is_empty:
+            values.update(_values(usage=_json_string(usage)))
+            sets += ", #usage = :usage"
         return self._update(
             job_id,
-            "SET #status = :queued, upstream_id = :uid, upstream_status = :us, "
-            "next_check_at = :next, updated_at = :at",
+            sets,
             condition="#status = :submitting",
-            values=_values(
-                queued=JobStatus.QUEUED.value,
-                submitting=JobStatus.SUBMITTING.value,
-                uid=upstream_id,
-                us=upstream_status,
-                next=next_check_at,
-                at=updated_at,
-            ),
-            names={"#status": "status"},
+            values=values,
+            names={"#status": "status", **({"#usage": "usage"} if ":usage" in values else {})},
         )
 
     def discard_submission(self, job_id: str) -> None:
@@ -207,6 +223,7 @@ class JobRepository:
         expires_at: int,
         video: StoredVideo | None = None,
         error: JobError | None = None,
+        usage: Usage | None = None,
     ) -> Job | None:
         """The terminal transition, with its outbox entry in the same write: the job stays in
         the pending index (due now) until its notification is queued. A job whose client
@@ -225,9 +242,15 @@ class JobRepository:
         if video is not None:
             values.update(_values(video=video.model_dump(mode="json")))
             sets.append("video = :video")
+        names = {"#status": "status"}
         if error is not None:
             values.update(_values(error=error.model_dump(mode="json")))
             sets.append("#error = :error")
+            names["#error"] = "error"
+        if usage is not None and not usage.is_empty:
+            values.update(_values(usage=_json_string(usage)))
+            sets.append("#usage = :usage")
+            names["#usage"] = "usage"
         allowed = [s.value for s in sources_of(status)]
         return self._update(
             job_id,
@@ -235,7 +258,7 @@ class JobRepository:
             "SET " + ", ".join(sets) + removes,
             condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
             values=values,
-            names={"#status": "status", **({"#error": "error"} if error is not None else {})},
+            names=names,
         )
 
     def mark_notification_queued(

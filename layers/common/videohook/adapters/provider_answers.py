@@ -1,33 +1,29 @@
 """Reading the provider's create and retrieve answers, in every shape its docs show (no HTTP
 here: the caller hands in the decoded JSON). The provider's status words stay in this module;
-callers see an ``Outcome``."""
+callers see a ``ProviderOutcome``."""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from videohook.models.jobs import Usage
+from videohook.models.outcomes import ProviderOutcome
+from videohook.ports import UpstreamGeneration
 
 MAX_ERROR_CHARS = 500
 MAX_STATUS_CHARS = 64
 MAX_ID_CHARS = 512
 
 
-class Outcome(StrEnum):
-    QUEUED = "queued"
-    STARTED = "started"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    UNKNOWN = "unknown"  # a word the docs never showed: the caller treats it as in flight
-
-
 _OUTCOME_OF_WORD = {
-    **dict.fromkeys(("completed", "succeeded", "success"), Outcome.SUCCEEDED),
-    **dict.fromkeys(("error", "failed", "cancelled", "canceled", "timeout", "expired"), Outcome.FAILED),
-    **dict.fromkeys(("generating", "active", "processing"), Outcome.STARTED),
-    **dict.fromkeys(("queued", "waiting", "pending"), Outcome.QUEUED),
+    **dict.fromkeys(("completed", "succeeded", "success"), ProviderOutcome.SUCCEEDED),
+    **dict.fromkeys(
+        ("error", "failed", "cancelled", "canceled", "timeout", "expired"), ProviderOutcome.FAILED
+    ),
+    **dict.fromkeys(("generating", "active", "processing"), ProviderOutcome.STARTED),
+    **dict.fromkeys(("queued", "waiting", "pending"), ProviderOutcome.QUEUED),
 }
 
 
@@ -35,51 +31,28 @@ class UnreadableAnswer(ValueError):
     """A 2xx answer this module cannot read (not a JSON object, or a create without an id)."""
 
 
-@dataclass(frozen=True)
-class Usage:
-    """``meta.usage``: ``credits_used`` on current schemas, ``tokens_used`` on older ones."""
-
-    credits_used: float | None = None
-    tokens_used: int | None = None
+def outcome_of(status_word: str) -> ProviderOutcome:
+    return _OUTCOME_OF_WORD.get(status_word.strip().lower(), ProviderOutcome.UNKNOWN)
 
 
-@dataclass(frozen=True)
-class CreatedGeneration:
-    id: str
-    status: str
-    usage: Usage
-
-
-@dataclass(frozen=True)
-class RetrievedGeneration:
-    id: str
-    status_word: str  # the provider's own word, lower-cased
-    outcome: Outcome
-    video_url: str | None
-    error_message: str | None
-    usage: Usage
-
-
-def outcome_of(status_word: str) -> Outcome:
-    return _OUTCOME_OF_WORD.get(status_word.strip().lower(), Outcome.UNKNOWN)
-
-
-def parse_create(payload: Any) -> CreatedGeneration:
+def parse_create(payload: Any) -> UpstreamGeneration:
     """``{"id", "status", "meta": {"usage"}}``, or legacy MiniMax's ``{"generation_id"}``."""
     answer = _object(payload)
     generation_id = _generation_id(answer)
     if generation_id is None:
         raise UnreadableAnswer("the provider accepted the generation but its answer names no id")
     status = _status_word(answer) or "queued"
-    return CreatedGeneration(id=generation_id, status=status, usage=parse_usage(answer))
+    return UpstreamGeneration(
+        id=generation_id, status=status, outcome=outcome_of(status), usage=parse_usage(answer)
+    )
 
 
-def parse_retrieve(payload: Any, requested_id: str) -> RetrievedGeneration:
+def parse_retrieve(payload: Any, requested_id: str) -> UpstreamGeneration:
     answer = _object(payload)
     status_word = _status_word(answer)
-    return RetrievedGeneration(
+    return UpstreamGeneration(
         id=_generation_id(answer) or requested_id,
-        status_word=status_word,
+        status=status_word,
         outcome=outcome_of(status_word),
         video_url=video_url_of(answer.get("video")),
         error_message=error_message_of(answer.get("error")),

@@ -1,7 +1,8 @@
 """The AI/ML API adapter: the only module that speaks the provider's HTTP contract.
 
-Models are rows in ``MODEL_ROUTES`` (where to create, where to retrieve, what the provider
-calls the model and its fields), so adding a sibling model is a new row, not a new module.
+Where each model is created and retrieved comes from the catalog (``videohook.catalog``);
+how the provider's answers read is ``provider_answers``; this module adds the transport:
+authentication, retries with backoff, and the errors each status means.
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from videohook.adapters.http import is_success, retry_after_seconds
+from videohook.adapters.provider_answers import (
+    UnreadableAnswer,
+    error_message_of,
+    parse_create,
+    parse_retrieve,
+)
+from videohook.catalog import Catalog, ModelSpec
 from videohook.errors import (
     UpstreamAuthFailed,
     UpstreamError,
@@ -26,89 +34,25 @@ from videohook.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from videohook.models.outcomes import ProviderOutcome
 from videohook.observability import logger
 from videohook.ports import UpstreamGeneration
 
-RUNWAY_GENERATION_PATH = "/v2/generate/video/runway/generation"
-# An unknown status is stored and shown as the provider sent it, up to this length.
-MAX_STATUS_CHARS = 64
 # Never wait longer than this between two tries inside one request, whatever Retry-After says.
 MAX_RETRY_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class ModelRoute:
-    upstream_model: str
-    create_path: str
-    retrieve_path: str
-    # Our field name -> the provider's, for routes whose schema names a field differently.
-    field_names: Mapping[str, str] = field(default_factory=dict)
-
-
-MODEL_ROUTES: dict[str, ModelRoute] = {
-    "gen3a_turbo": ModelRoute("gen3a_turbo", RUNWAY_GENERATION_PATH, RUNWAY_GENERATION_PATH),
-    "gen4_turbo": ModelRoute("runway/gen4_turbo", RUNWAY_GENERATION_PATH, RUNWAY_GENERATION_PATH),
-}
-
-
-# The provider's status words, and what each means. The docs' own polling code treats
-# "waiting" and "active" as pending; "active" and "generating" mean work has started.
-STATUS_OUTCOMES: dict[str, ProviderOutcome] = {
-    **dict.fromkeys(("queued", "waiting", "pending"), ProviderOutcome.QUEUED),
-    **dict.fromkeys(("generating", "active", "processing"), ProviderOutcome.STARTED),
-    **dict.fromkeys(("completed", "succeeded", "success"), ProviderOutcome.SUCCEEDED),
-    **dict.fromkeys(
-        ("error", "failed", "cancelled", "canceled", "timeout", "expired"), ProviderOutcome.FAILED
-    ),
-}
-
-
-def classify_status(status: str) -> ProviderOutcome:
-    return STATUS_OUTCOMES.get(status.strip().lower(), ProviderOutcome.UNKNOWN)
-
-
-def extract_video_url(video: Any) -> str | None:
-    """The reference shows ``video`` both as ``["https://..."]`` and ``{"url": "..."}``."""
-    if isinstance(video, str):
-        return video or None
-    if isinstance(video, list):
-        return next((item for item in video if isinstance(item, str) and item), None)
-    if isinstance(video, dict):
-        url = video.get("url")
-        return url if isinstance(url, str) and url else None
-    return None
-
-
-def extract_error_message(error: Any) -> str | None:
-    """``error`` is loosely shaped: a string, ``{name, message}`` or ``{detail: [...]}``."""
-    if error is None or error == "":
-        return None
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        if isinstance(error.get("message"), str):
-            name = error.get("name")
-            return f"{name}: {error['message']}" if isinstance(name, str) else error["message"]
-        detail = error.get("detail")
-        if isinstance(detail, list):
-            messages = [d.get("msg", str(d)) if isinstance(d, dict) else str(d) for d in detail]
-            return "; ".join(messages)
-        if isinstance(detail, str):
-            return detail
-    return str(error)[:500]
+MAX_ERROR_BODY_CHARS = 300
 
 
 def _error_message(response: requests.Response) -> str:
+    """The provider's error text (``{"message", ...}`` or a loosely shaped ``error``)."""
     try:
         body = response.json()
     except ValueError:
-        return (response.text or response.reason or "")[:300]
+        return response.text or response.reason or ""
     if isinstance(body, dict):
-        message = body.get("message") or extract_error_message(body.get("error"))
+        message = body.get("message") or error_message_of(body.get("error"))
         if message:
-            return str(message)[:300]
-    return str(body)[:300]
+            return str(message)
+    return str(body)
 
 
 def _never_connected(exc: Exception) -> bool:
@@ -126,6 +70,7 @@ class UpstreamClient:
     def __init__(
         self,
         *,
+        catalog: Catalog,
         base_url: str,
         api_key: Callable[[], str],
         session: requests.Session,
@@ -136,6 +81,7 @@ class UpstreamClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._catalog = catalog
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._session = session
@@ -149,43 +95,49 @@ class UpstreamClient:
         self._clock = clock
 
     def upstream_model(self, model: str) -> str:
-        return MODEL_ROUTES[model].upstream_model
+        return self._spec(model).id
 
     def create(self, model: str, parameters: Mapping[str, Any]) -> UpstreamGeneration:
-        route = MODEL_ROUTES[model]
-        body = {"model": route.upstream_model}
-        body.update({route.field_names.get(name, name): value for name, value in parameters.items()})
+        spec = self._spec(model)
         # A create that may have reached the provider is never sent again: each one is
         # charged. Only answers that say "not processed" (429, 500/502/503) and failures
         # to connect are retried; a read timeout or a 504 leaves the outcome unknown.
-        response = self._send("POST", route.create_path, json=body, retry_ambiguous=False, operation="create")
-        payload = self._json(response)
-        generation_id = payload.get("id") or payload.get("generation_id")
-        if not isinstance(generation_id, str) or not generation_id:
+        response = self._send(
+            "POST",
+            spec.create_path,
+            json=spec.request_body(parameters),
+            retry_ambiguous=False,
+            operation="create",
+        )
+        try:
+            return parse_create(self._json(response))
+        except UnreadableAnswer as exc:
             raise UpstreamOutcomeUnknown(
-                "The provider accepted the generation but returned no id", status=response.status_code
-            )
-        status = str(payload.get("status") or "queued")[:MAX_STATUS_CHARS]
-        return UpstreamGeneration(id=generation_id, status=status, outcome=classify_status(status))
+                f"The provider accepted the generation but {exc}", status=response.status_code
+            ) from None
 
     def retrieve(self, model: str, generation_id: str) -> UpstreamGeneration:
-        route = MODEL_ROUTES[model]
+        spec = self._spec(model)
         response = self._send(
             "GET",
-            route.retrieve_path,
+            spec.retrieve_path,
             params={"generation_id": generation_id},
             retry_ambiguous=True,
             operation="retrieve",
         )
-        payload = self._json(response)
-        status = str(payload.get("status") or "unknown")[:MAX_STATUS_CHARS]
-        return UpstreamGeneration(
-            id=str(payload.get("id") or payload.get("generation_id") or generation_id),
-            status=status,
-            outcome=classify_status(status),
-            video_url=extract_video_url(payload.get("video")),
-            error_message=self._redact(extract_error_message(payload.get("error"))),
-        )
+        try:
+            generation = parse_retrieve(self._json(response), generation_id)
+        except UnreadableAnswer as exc:
+            raise UpstreamUnavailable(f"The provider's status answer was unreadable: {exc}") from None
+        if generation.error_message is None:
+            return generation
+        return replace(generation, error_message=self._redact(generation.error_message))
+
+    def _spec(self, model: str) -> ModelSpec:
+        spec = self._catalog.get(model)
+        if spec is None:
+            raise UpstreamRejected(f"Model {model!r} is not in the catalog")
+        return spec
 
     def _send(
         self, method: str, path: str, *, retry_ambiguous: bool, operation: str, **kwargs: Any
@@ -254,14 +206,14 @@ class UpstreamClient:
         self._sleep(delay)
         return True
 
-    def _redact(self, text: str | None) -> str | None:
+    def _redact(self, text: str) -> str:
         """Provider text reaches clients and logs; our key must never ride along in it."""
         key = self._api_key()
-        return text.replace(key, "[redacted]") if text and key else text
+        return text.replace(key, "[redacted]") if key else text
 
     def _error_for(self, response: requests.Response) -> UpstreamError:
         status = response.status_code
-        reason = self._redact(_error_message(response)) or ""
+        reason = self._redact(_error_message(response))[:MAX_ERROR_BODY_CHARS]
         if status == 400:
             return UpstreamRejected(f"The provider rejected the request: {reason}", status=status)
         if status == 401:
@@ -277,16 +229,10 @@ class UpstreamClient:
         return UpstreamUnavailable(f"The provider answered {status}: {reason}", status=status)
 
     @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
+    def _json(response: requests.Response) -> Any:
         """The body of a 2xx. One that cannot be read leaves the outcome unknown: for a
         create, the provider accepted (and charged) something."""
         try:
-            payload = response.json()
+            return response.json()
         except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            raise UpstreamOutcomeUnknown(
-                "The provider answered success with a body that is not a JSON object",
-                status=response.status_code,
-            )
-        return payload
+            raise UnreadableAnswer("its answer is not JSON") from None

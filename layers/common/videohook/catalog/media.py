@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 # The catalog's own schema keyword on URL-valued strings: the media kinds they may carry.
 MEDIA_KEYWORD = "x-media"
 MAX_URL_CHARS = 2048
-DATA_URI = re.compile(r"data:([A-Za-z]+)/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/]+={0,2}")
+DATA_URI = re.compile(r"data:([A-Za-z]+)/([A-Za-z0-9.+-]+);base64,[A-Za-z0-9+/]+={0,2}")
+# Frames must be raster images: an SVG is a document (it can carry script), not a frame.
+IMAGE_SUBTYPES = frozenset({"png", "jpeg", "jpg", "webp", "gif", "bmp"})
 # A URL with these in it is not one a client meant; urlsplit would quietly drop some of them.
 UNSAFE_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
@@ -32,8 +34,11 @@ def media_problem(value: str, kinds: Sequence[str]) -> str | None:
         match = DATA_URI.fullmatch(value)
         if match is None:
             return f"must be a base64 data URI ({_describe(kinds)};base64,...)"
-        if match[1].lower() not in kinds:
-            return f"must be {' or '.join(kinds)} data ({_describe(kinds)}), not {match[1].lower()}"
+        kind, subtype = match[1].lower(), match[2].lower()
+        if kind not in kinds:
+            return f"must be {' or '.join(kinds)} data ({_describe(kinds)}), not {kind}"
+        if kind == MediaKind.IMAGE and subtype not in IMAGE_SUBTYPES:
+            return f"must be a {', '.join(sorted(IMAGE_SUBTYPES))} image, not {subtype}"
         return None
     if len(value) > MAX_URL_CHARS:
         return f"must be at most {MAX_URL_CHARS} characters"

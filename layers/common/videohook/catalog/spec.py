@@ -34,6 +34,16 @@ class Timing:
     max_check_interval_seconds: int
 
 
+# Pacing for a family the catalog script has no figures for (and for jobs whose model has
+# since left the catalog).
+DEFAULT_TIMING = Timing(
+    max_age_seconds=1800,
+    first_check_delay_seconds=15,
+    min_check_interval_seconds=15,
+    max_check_interval_seconds=120,
+)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     id: str  # the provider's id, sent upstream as `model`
@@ -88,6 +98,10 @@ class Catalog:
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"catalog format {data.get('format')!r}, expected {FORMAT_VERSION}")
         return cls({model_id: _spec(raw) for model_id, raw in data["models"].items()})
+
+    @property
+    def default_timing(self) -> Timing:
+        return DEFAULT_TIMING
 
     def get(self, model_or_alias: str) -> ModelSpec | None:
         return self._by_name.get(model_or_alias)

@@ -23,8 +23,9 @@ from videohook.errors import (
     VideoCopyFailed,
     VideoUnavailable,
 )
+from videohook.logic.pacing import Pacing
 from videohook.models.clock import iso, utc_now
-from videohook.models.jobs import Job, JobError, StoredVideo, webhook_id
+from videohook.models.jobs import Job, JobError, StoredVideo, Usage, webhook_id
 from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason, ProviderOutcome, SweepOutcome
@@ -37,17 +38,8 @@ class PollSettings:
     batch_size: int
     concurrency: int
     lease_seconds: int
-    max_age_seconds: int
-    min_interval_seconds: int
-    max_interval_seconds: int
     deadline_margin_seconds: float
     retention_days: int
-
-
-def next_check_delay(poll_count: int, settings: PollSettings) -> int:
-    """Pacing: a young job is checked often, an old one less, so each sweep spends its
-    upstream calls where a change is likely."""
-    return min(settings.max_interval_seconds, settings.min_interval_seconds * 2 ** min(poll_count, 10))
 
 
 class Poller:
@@ -58,6 +50,7 @@ class Poller:
         upstream: UpstreamApi,
         videos: VideoStorage,
         queue: NotificationQueue,
+        pacing: Pacing,
         settings: PollSettings,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -65,6 +58,7 @@ class Poller:
         self._upstream = upstream
         self._videos = videos
         self._queue = queue
+        self._pacing = pacing
         self._settings = settings
         self._clock = clock
 
@@ -117,14 +111,15 @@ class Poller:
             )
             return self._fail(job, owner, FailureReason.SUBMIT_INTERRUPTED, message, None)
 
-        too_old = now - job.created_epoch() > self._settings.max_age_seconds
+        max_age = self._pacing.max_age_seconds(job.model)
+        too_old = now - job.created_epoch() > max_age
         try:
             generation = self._upstream.retrieve(job.model, job.upstream_id)
         except UpstreamNotFound as exc:
             return self._fail(job, owner, FailureReason.UPSTREAM_NOT_FOUND, exc.message, None)
         except UpstreamError as exc:
             if too_old:
-                return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(self._settings), None)
+                return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), None)
             logger.warning(
                 "Upstream status check failed; will retry",
                 extra={"job_id": job.job_id, "error": exc.code},
@@ -143,9 +138,7 @@ class Poller:
                 extra={"job_id": job.job_id, "upstream_status": generation.status},
             )
         if too_old:
-            return self._fail(
-                job, owner, FailureReason.TIMED_OUT, _age_message(self._settings), generation.status
-            )
+            return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), generation.status)
         return self._reschedule(job, owner, generation.status, started=outcome is ProviderOutcome.STARTED)
 
     def _complete(
@@ -175,7 +168,9 @@ class Poller:
                 "Video copy failed; will retry", extra={"job_id": job.job_id, "error": exc.message}
             )
             return self._reschedule(job, owner, generation.status, retry_now=True)
-        return self._finish(job, owner, JobStatus.COMPLETED, generation.status, video=video)
+        return self._finish(
+            job, owner, JobStatus.COMPLETED, generation.status, video=video, usage=generation.usage
+        )
 
     def _fail(
         self, job: Job, owner: str, reason: FailureReason, message: str, upstream_status: str | None
@@ -192,6 +187,7 @@ class Poller:
         *,
         video: StoredVideo | None = None,
         error: JobError | None = None,
+        usage: Usage | None = None,
     ) -> SweepOutcome:
         event = EVENT_FOR_STATUS[status]
         finished = self._jobs.finish(
@@ -205,6 +201,7 @@ class Poller:
             expires_at=self._expiry(),
             video=video,
             error=error,
+            usage=usage,
         )
         if finished is None:
             # The lease was lost (this run overran it): the new owner finishes the job.
@@ -243,7 +240,7 @@ class Poller:
     def _reschedule(
         self, job: Job, owner: str, upstream_status: str, *, started: bool = False, retry_now: bool = False
     ) -> SweepOutcome:
-        delay = 0 if retry_now else next_check_delay(job.poll_count, self._settings)
+        delay = 0 if retry_now else self._pacing.next_check_delay(job.model, job.poll_count)
         status, event = job.status, None
         if started and status is JobStatus.QUEUED:
             status = JobStatus.GENERATING
@@ -282,5 +279,5 @@ def _count_failure(reason: str) -> None:
         metric.add_dimension(name="Reason", value=reason)
 
 
-def _age_message(settings: PollSettings) -> str:
-    return f"The generation did not finish within {settings.max_age_seconds} s"
+def _age_message(max_age_seconds: int) -> str:
+    return f"The generation did not finish within {max_age_seconds} s"

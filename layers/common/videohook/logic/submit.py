@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from videohook.catalog import Catalog
 from videohook.errors import (
     NothingToRedeliver,
     SubmissionInterrupted,
     UpstreamError,
     UpstreamOutcomeUnknown,
 )
+from videohook.logic.pacing import Pacing
 from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, new_job_id, webhook_id
 from videohook.models.lifecycle import JobStatus
@@ -34,7 +36,6 @@ from videohook.views import job_view
 
 @dataclass(frozen=True)
 class SubmitSettings:
-    poll_min_interval_seconds: int
     # How long a job may stay ``submitting`` before the poller calls the submit dead.
     submit_grace_seconds: int
     presigned_url_ttl_seconds: int
@@ -50,6 +51,8 @@ class Submissions:
         queue: NotificationQueue,
         guard: CallbackUrlChecker,
         idempotency: IdempotencyStore,
+        catalog: Catalog,
+        pacing: Pacing,
         settings: SubmitSettings,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -59,6 +62,8 @@ class Submissions:
         self._queue = queue
         self._guard = guard
         self._idempotency = idempotency
+        self._catalog = catalog
+        self._pacing = pacing
         self._settings = settings
         self._clock = clock
 
@@ -87,7 +92,7 @@ class Submissions:
         def check_callback_url(url: str) -> None:
             self._guard.check_form(url)
 
-        return parse_generation_request(body, check_callback_url=check_callback_url)
+        return parse_generation_request(body, catalog=self._catalog, check_callback_url=check_callback_url)
 
     def get(self, job_id: str, owner_id: str) -> dict[str, Any]:
         job = self._jobs.get_for_owner(job_id, owner_id)
@@ -155,8 +160,9 @@ class Submissions:
             job_id,
             upstream_id=generation.id,
             upstream_status=generation.status,
-            next_check_at=int(accepted.timestamp()) + self._settings.poll_min_interval_seconds,
+            next_check_at=int(accepted.timestamp()) + self._pacing.first_check_delay(request.model),
             updated_at=iso(accepted),
+            usage=generation.usage,
         )
         if submitted is None:
             # The poller gave up on it first (this submit overran its grace period).

@@ -42,6 +42,20 @@ class StoredVideo(BaseModel):
     content_type: str = "video/mp4"
 
 
+class Usage(BaseModel):
+    """What the provider says a generation cost (``meta.usage``): ``credits_used`` on current
+    schemas, ``tokens_used`` on older ones."""
+
+    model_config = ConfigDict(frozen=True)
+
+    credits_used: float | None = None
+    tokens_used: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.credits_used is None and self.tokens_used is None
+
+
 class JobError(BaseModel):
     code: str
     # Provider text can be any length; a callback body must stay small.
@@ -92,6 +106,7 @@ class Job(BaseModel):
     poll_count: int = 0
     video: StoredVideo | None = None
     error: JobError | None = None
+    usage: Usage | None = None
     # When the poller looks next; absent once the poller owes the job nothing.
     next_check_at: int | None = None
     lease_owner: str | None = None

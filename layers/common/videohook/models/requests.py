@@ -1,4 +1,9 @@
-"""What a client may ask for, and how a request body becomes a ``GenerationRequest``."""
+"""What a client may ask for, and how a request body becomes a ``GenerationRequest``.
+
+A request is ``model`` plus that model's own parameters (under the provider's names, checked
+against its schema in the catalog) plus the service's fields: ``callback_url``,
+``callback_events`` and ``metadata``.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,16 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    TypeAdapter,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from videohook.catalog import Catalog
 from videohook.errors import InvalidRequest
 from videohook.models.lifecycle import EventType, default_callback_events
 
-MAX_PROMPT_CHARS = 1000
 MAX_URL_CHARS = 2048
-MAX_SEED = 4_294_967_295
 MAX_METADATA_BYTES = 2048
-# API Gateway caps a request at 10 MB; a first/last frame pair must fit well inside it.
-MAX_DATA_URI_CHARS = 4_000_000
-DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|webp|gif);base64,[A-Za-z0-9+/]+={0,2}$")
 # The fields that are the service's own, not the model's parameters.
 SERVICE_FIELDS = ("callback_url", "callback_events", "metadata")
 
@@ -74,28 +65,9 @@ def _summarise(value: Any) -> Any:
     return value
 
 
-# --- The Runway contract the product started with ---------------------------------------
-
-
-def _check_image_source(value: str) -> str:
-    if value.startswith("data:"):
-        if len(value) > MAX_DATA_URI_CHARS:
-            raise ValueError(f"data URI is longer than {MAX_DATA_URI_CHARS} characters")
-        if not DATA_URI.fullmatch(value):
-            raise ValueError("must be a base64 data URI of a png, jpeg, webp or gif image")
-        return value
-    if len(value) > MAX_URL_CHARS:
-        raise ValueError(f"URL is longer than {MAX_URL_CHARS} characters")
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError("must be an https URL or a data: URI")
-    return value
-
-
-ImageSource = Annotated[str, Field(min_length=1)]
-
-
 class _ServiceFields(BaseModel):
+    """The service's own fields of a request; everything else is the model's parameters."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     callback_url: str = Field(min_length=1, max_length=MAX_URL_CHARS)
@@ -123,57 +95,39 @@ class _ServiceFields(BaseModel):
         return value
 
 
-class _RunwayBase(_ServiceFields):
-    prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
-    image_url: ImageSource
-    duration: Literal[5, 10] | None = None
-    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
-
-    @field_validator("image_url")
-    @classmethod
-    def _image_url(cls, value: str) -> str:
-        return _check_image_source(value)
-
-
-class Gen3aTurboRequest(_RunwayBase):
-    model: Literal["gen3a_turbo"]
-    ratio: Literal["16:9", "9:16"] | None = None
-    last_image_url: ImageSource | None = None
-
-    @field_validator("last_image_url")
-    @classmethod
-    def _last_image_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_image_source(value)
-
-
-class Gen4TurboRequest(_RunwayBase):
-    model: Literal["gen4_turbo", "runway/gen4_turbo"]
-    ratio: Literal["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"] | None = None
-
-
-_RUNWAY_REQUEST = TypeAdapter(Annotated[Gen3aTurboRequest | Gen4TurboRequest, Field(discriminator="model")])
-SUPPORTED_MODELS = ("gen3a_turbo", "gen4_turbo")
-
-
 def parse_generation_request(
-    body: str | None, *, check_callback_url: CallbackUrlFormCheck
+    body: str | None, *, catalog: Catalog, check_callback_url: CallbackUrlFormCheck
 ) -> GenerationRequest:
     """Turn a request body into a ``GenerationRequest``, or raise ``InvalidRequest`` whose
-    details name every offending field and why."""
+    details name every offending field and why: the service's fields by their rules, the
+    model's parameters by the model's own schema in the catalog."""
     document = parse_json_object(body)
+    problems: list[dict[str, str]] = []
+    service = {name: document.pop(name) for name in SERVICE_FIELDS if name in document}
+    fields: _ServiceFields | None = None
     try:
-        parsed = _RUNWAY_REQUEST.validate_python(document, context={"check_callback_url": check_callback_url})
+        fields = _ServiceFields.model_validate(service, context={"check_callback_url": check_callback_url})
     except ValidationError as exc:
-        details = [_field_error(error) for error in exc.errors(include_url=False, include_input=False)]
-        fields = ", ".join(sorted({d["field"] for d in details}))
-        raise InvalidRequest(f"Invalid request: check {fields}", details=details) from None
-    parameters = parsed.model_dump(exclude={"model", *SERVICE_FIELDS}, exclude_none=True)
+        problems += [_field_error(error) for error in exc.errors(include_url=False, include_input=False)]
+
+    model = document.pop("model", None)
+    spec = catalog.get(model) if isinstance(model, str) else None
+    if model is None:
+        problems.append({"field": "model", "reason": "is required: see GET /v1/models for the list"})
+    elif spec is None:
+        problems.append({"field": "model", "reason": "is not a model in the catalog: see GET /v1/models"})
+    else:
+        problems += [{"field": p.field, "reason": p.reason} for p in catalog.validate(spec.id, document)]
+
+    if problems or fields is None or not isinstance(model, str):
+        names = ", ".join(sorted({problem["field"] for problem in problems}))
+        raise InvalidRequest(f"Invalid request: check {names}", details=problems)
     return GenerationRequest(
-        model=parsed.model.removeprefix("runway/"),
-        parameters=parameters,
-        callback_url=parsed.callback_url,
-        callback_events=parsed.callback_events,
-        metadata=parsed.metadata,
+        model=model,
+        parameters=document,
+        callback_url=fields.callback_url,
+        callback_events=fields.callback_events,
+        metadata=fields.metadata,
     )
 
 
@@ -190,17 +144,8 @@ def parse_json_object(body: str | None) -> dict[str, Any]:
 
 
 def _field_error(error: Any) -> dict[str, str]:
-    location = [str(part) for part in error["loc"]]
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        choices = ", ".join(SUPPORTED_MODELS)
-        reason = "is required" if error["type"] == "union_tag_not_found" else "is not supported"
-        return {"field": "model", "reason": f"{reason}: use one of {choices}"}
-    # The first part of the location is the discriminator's tag (which model was chosen).
-    field_path = ".".join(location[1:]) or "body"
-    reason = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        reason = f"is not a field of model {location[0]}"
-    return {"field": field_path, "reason": reason}
+    field_path = ".".join(str(part) for part in error["loc"]) or "body"
+    return {"field": field_path, "reason": error["msg"].removeprefix("Value error, ")}
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
