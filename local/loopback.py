@@ -16,6 +16,7 @@ import logging
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -42,6 +43,31 @@ def loopback_host(host: str) -> str:
     if address is None or address.version != 4 or not address.is_loopback:
         raise ValueError(f"local servers bind to loopback IPv4 only, got host {host!r}")
     return host
+
+
+@contextlib.contextmanager
+def _port_errors(host: str, port: int) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port) from None
+        raise
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (loopback only)."""
+    host = loopback_host(host)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with _port_errors(host, port):
+            listener.bind((host, port))
+        listener.listen(128)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
 
 
 def no_delay(connection: socket.socket) -> socket.socket:
@@ -110,12 +136,8 @@ class LoopbackServer:
         """Bind and serve; ``base_url`` is valid afterwards. A taken port is ``PortInUseError``."""
         if self._server is not None:
             raise RuntimeError(f"{self.name} is already running")
-        try:
+        with _port_errors(self.host, self.port):
             server = _ThreadingServer((self.host, self.port), self._handler)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUseError(self.host, self.port) from None
-            raise
         server.owner = self
         self.stopping.clear()
         self._server = server

@@ -101,3 +101,34 @@ class _CallbackHandler(LoopbackHandler):
         except OSError:
             self.close_connection = True  # the sender hung up (timeout, or read enough)
         receiver._record(ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent))
+
+
+class CallbackLog(LoopbackServer):
+    """The local stack's own receiver, for trying the API by hand: prints one line per
+    callback (its event type and job) and answers 200. It keeps nothing, so a long-running
+    stack does not grow."""
+
+    name = "callback-log"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(_CallbackLogHandler, host=host, port=port)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/callbacks"
+
+
+class _CallbackLogHandler(LoopbackHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            payload = json.loads(body)
+            summary = f"{payload['type']} for job {payload['data']['id']}"
+        except (ValueError, KeyError, TypeError):
+            summary = f"{len(body)} bytes that are not a videohook callback"
+        print(f"callback received ({self.headers.get('webhook-id')}): {summary}", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")

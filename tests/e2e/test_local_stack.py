@@ -120,7 +120,9 @@ def test_a_missing_or_wrong_api_key_is_refused_like_api_gateway(stack: RunningSt
     wrong = requests.get(f"{stack.api}/v1/generations/gen_x", headers={"x-api-key": "nope"}, timeout=10)
 
     assert missing.status_code == wrong.status_code == 403
-    assert missing.json() == {"message": "Forbidden"}
+    # The body is the template's DEFAULT_4XX gateway response, as the deployed API writes it.
+    expected = {"error": {"code": "INVALID_API_KEY", "message": "Forbidden", "details": None}}
+    assert missing.json() == wrong.json() == expected
 
 
 def test_bad_input_is_a_400_naming_the_fields(stack: RunningStack):
