@@ -1,22 +1,26 @@
 """What AWS does around the functions, played locally: the EventBridge schedule that ticks
 the poller, and the SQS event source mapping that feeds the notifier batches and deletes
-what it delivered. Both invoke through ``local.lambdas``, one event per environment."""
+what it delivered. Both invoke through ``local.lambdas``, one event per environment
+(``run_notifier_once`` in-process by default, as the tests call it)."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from local.lambdas import invoke
+from local.lambdas import in_process
+
+Invoke = Callable[..., Any]
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
-def drive_poller(stopping: threading.Event, interval_seconds: float) -> None:
+def drive_poller(stopping: threading.Event, interval_seconds: float, invoke: Invoke) -> None:
     """One tick per interval until ``stopping``; a failed tick is retried by the next, as in AWS."""
     tick = json.loads((EVENTS / "poller_schedule_tick.json").read_text())
     while not stopping.wait(interval_seconds):
@@ -27,7 +31,7 @@ def drive_poller(stopping: threading.Event, interval_seconds: float) -> None:
                 print(f"poller tick failed: {exc!r}", flush=True)
 
 
-def drive_notifier(stopping: threading.Event, queue_url: str) -> None:
+def drive_notifier(stopping: threading.Event, queue_url: str, invoke: Invoke) -> None:
     """Read the notify queue until ``stopping``, a batch at a time."""
     sqs = boto3.client("sqs")
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -35,7 +39,7 @@ def drive_notifier(stopping: threading.Event, queue_url: str) -> None:
     ]
     while not stopping.is_set():
         try:
-            run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1)
+            run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1, invoke=invoke)
         except Exception as exc:  # noqa: BLE001 - the reader must outlive one bad batch
             if not stopping.is_set():
                 print(f"notifier batch failed: {exc!r}", flush=True)
@@ -43,7 +47,7 @@ def drive_notifier(stopping: threading.Event, queue_url: str) -> None:
 
 
 def run_notifier_once(
-    sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0
+    sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0, invoke: Invoke = in_process.invoke
 ) -> dict[str, Any] | None:
     """What the SQS event source mapping does once: receive a batch, invoke the notifier,
     delete what succeeded and leave the reported failures to their visibility timeout."""

@@ -1,22 +1,24 @@
-"""Runs the functions' handlers in this process the way Lambda runs them.
+"""Runs the functions' handlers the way Lambda runs them: one event at a time per execution
+environment, and a pool of environments per function for events that arrive together.
 
-An *execution environment* is one freshly loaded copy of ``functions/<name>/app.py`` (its
-own module object, so its own Powertools resolver ``app``, batch processor and every other
-module-level name) and a busy flag: it handles one event at a time, as Lambda's does, and
-an event handed to a busy environment is a bug that raises instead of interleaving. Each
-function has a pool of environments, at most ``VIDEOHOOK_LAMBDA_POOL`` (default 4): an event
-takes the most recently freed one (a warm start), loads a new one while the pool has room
-(a cold start), and otherwise waits for one to come free, as a throttled Lambda waits for
-concurrency. Every caller goes through here: the API front, the poller's schedule, the
-notifier's queue reader, ``python -m local.invoke`` and the tests.
+Each function has a pool of at most ``VIDEOHOOK_LAMBDA_POOL`` environments (default 4): an
+event takes the most recently freed one (a warm start), loads a new one while the pool has
+room (a cold start), and otherwise waits for one to come free, as a throttled Lambda waits
+for concurrency. Two kinds of environment:
 
-What environments share, and why that is safe enough: the ``videohook`` package is imported
-once per process, so ``videohook.wiring.get_container()`` is one container for all of them.
-It holds boto3 clients, ``requests`` sessions and adapters, which are safe to use from many
-threads; giving each environment its own would mean a second copy of every imported
-package. The Powertools Logger, Metrics and Tracer in ``videohook.observability`` are
-shared the same way, so a log line of one event may carry keys (the correlation id) that
-another event in flight appended: logs only, never an answer.
+- ``process`` (the local stack, ``make run``): each environment is a process of its own
+  (``local.lambda_process``), so nothing module-level is shared between two events in
+  flight: not the handler module, not ``videohook.wiring``'s container, and not the
+  libraries' globals. That last part is why a process and not a module copy: Powertools'
+  REST resolver keeps the request it handles on its ``BaseRouter`` *class*
+  (``BaseRouter.current_event``), so two copies of the handler module in one interpreter
+  still read each other's request.
+- ``in_process`` (the tests, through ``invoke``): each environment is a freshly loaded copy
+  of ``functions/<name>/app.py`` with a busy flag, sharing this interpreter's ``videohook``
+  package, so a test can swap a collaborator in ``videohook.wiring.get_container()`` and
+  the handler uses it. Safe for events one at a time, and for concurrent events of
+  functions that keep no per-event state in library globals (the poller); not a model of
+  concurrent API requests, which is what the ``process`` kind is for.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
+
+from local.lambda_process import ProcessEnvironment
 
 FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
 POOL_SIZE_VARIABLE = "VIDEOHOOK_LAMBDA_POOL"
@@ -69,72 +73,101 @@ def load_handler_module(name: str, serial: int) -> ModuleType:
     return module
 
 
-class ExecutionEnvironment:
+class InProcessEnvironment:
     def __init__(self, function: str, serial: int) -> None:
         self.function = function
         self.serial = serial
         self.module = load_handler_module(function, serial)
         self.invocations = 0
+        self.alive = True
         self._busy = threading.Lock()
 
-    def invoke(self, event: dict[str, Any], context: LambdaContext) -> Any:
+    def invoke(self, event: dict[str, Any], timeout_seconds: float) -> Any:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError(f"environment {self.function}#{self.serial} is already handling an event")
         try:
             self.invocations += 1
+            context = LambdaContext(
+                function_name=f"videohook-{self.function}", timeout_seconds=timeout_seconds
+            )
             return self.module.lambda_handler(event, context)
         finally:
             self._busy.release()
+
+    def close(self) -> None:
+        self.alive = False
+
+
+class Environment(Protocol):
+    serial: int
+    invocations: int
+
+    @property
+    def alive(self) -> bool: ...
+
+    def invoke(self, event: dict[str, Any], timeout_seconds: float) -> Any: ...
+
+    def close(self) -> None: ...
 
 
 class FunctionPool:
     """The execution environments of one function."""
 
-    def __init__(self, function: str, size: int) -> None:
+    def __init__(self, function: str, size: int, load: Callable[[str, int], Environment]) -> None:
         if size < 1:
             raise ValueError(f"{POOL_SIZE_VARIABLE} must be at least 1, got {size}")
         self.function = function
         self.size = size
-        self._free: list[ExecutionEnvironment] = []
-        self._loaded = 0
+        self._load = load
+        self._free: list[Environment] = []
+        self._all: list[Environment] = []
+        self._count = 0  # loaded or loading
         self._changed = threading.Condition()
 
     @property
     def loaded(self) -> int:
         with self._changed:
-            return self._loaded
+            return self._count
 
     @contextmanager
-    def environment(self) -> Iterator[ExecutionEnvironment]:
+    def environment(self) -> Iterator[Environment]:
         """An environment for one event, this caller's alone until the block ends."""
         with self._changed:
-            while not self._free and self._loaded >= self.size:
+            while not self._free and self._count >= self.size:
                 self._changed.wait()
             warm = self._free.pop() if self._free else None
             if warm is None:
-                self._loaded += 1
-                serial = self._loaded
+                self._count += 1
+                serial = self._count
         if warm is None:
             try:
-                warm = ExecutionEnvironment(self.function, serial)  # a cold start, outside the lock
+                warm = self._load(self.function, serial)  # a cold start, outside the lock
             except BaseException:
                 with self._changed:
-                    self._loaded -= 1
+                    self._count -= 1
                     self._changed.notify()
                 raise
+            with self._changed:
+                self._all.append(warm)
         try:
             yield warm
         finally:
             with self._changed:
-                self._free.append(warm)
+                if warm.alive:
+                    self._free.append(warm)
+                else:  # it timed out or crashed: the next event gets a fresh one
+                    self._all.remove(warm)
+                    self._count -= 1
                 self._changed.notify()
 
+    def close(self) -> None:
+        with self._changed:
+            environments, self._all, self._free = list(self._all), [], []
+        for environment in environments:
+            environment.close()
 
-_pools: dict[str, FunctionPool] = {}
-_pools_lock = threading.Lock()
 
-
-def pool_size(environ: dict[str, str] | None = None) -> int:
+def pool_size(environ: Mapping[str, str] | None = None) -> int:
     raw = (os.environ if environ is None else environ).get(POOL_SIZE_VARIABLE, "")
     try:
         return int(raw) if raw.strip() else DEFAULT_POOL_SIZE
@@ -142,17 +175,41 @@ def pool_size(environ: dict[str, str] | None = None) -> int:
         raise ValueError(f"{POOL_SIZE_VARIABLE} must be a whole number, got {raw!r}") from None
 
 
-def function_pool(name: str) -> FunctionPool:
-    """The pool of ``name``, sized from ``VIDEOHOOK_LAMBDA_POOL`` when first used."""
-    with _pools_lock:
-        if name not in _pools:
-            _pools[name] = FunctionPool(name, pool_size())
-        return _pools[name]
+class Lambdas:
+    """The pools of every function, all of one kind (``process`` or ``in_process``)."""
+
+    def __init__(self, kind: str, size: int | None = None) -> None:
+        if kind not in ("process", "in_process"):
+            raise ValueError(f"kind must be 'process' or 'in_process', got {kind!r}")
+        self.kind = kind
+        self._size = size
+        self._pools: dict[str, FunctionPool] = {}
+        self._lock = threading.Lock()
+
+    def pool(self, name: str) -> FunctionPool:
+        """The pool of ``name``, sized from ``VIDEOHOOK_LAMBDA_POOL`` when first used."""
+        with self._lock:
+            if name not in self._pools:
+                load = ProcessEnvironment if self.kind == "process" else InProcessEnvironment
+                self._pools[name] = FunctionPool(name, self._size or pool_size(), load)
+            return self._pools[name]
+
+    def invoke(self, name: str, event: dict[str, Any], *, timeout_seconds: float = 60.0) -> Any:
+        """Invoke function ``name`` with ``event`` in one of its environments, waiting for
+        one to come free when all are busy."""
+        with self.pool(name).environment() as environment:
+            return environment.invoke(event, timeout_seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
+in_process = Lambdas("in_process")
 
 
 def invoke(name: str, event: dict[str, Any], *, timeout_seconds: float = 60.0) -> Any:
-    """Invoke function ``name`` with ``event`` in one of its environments, waiting for one
-    to come free when all are busy."""
-    with function_pool(name).environment() as environment:
-        context = LambdaContext(function_name=f"videohook-{name}", timeout_seconds=timeout_seconds)
-        return environment.invoke(event, context)
+    """Invoke ``name`` in an in-process environment (see the module's docstring)."""
+    return in_process.invoke(name, event, timeout_seconds=timeout_seconds)

@@ -26,7 +26,7 @@ import boto3
 
 from local.api_front import ApiFront
 from local.drivers import drive_notifier, drive_poller, run_notifier_once
-from local.lambdas import invoke, pool_size
+from local.lambdas import Lambdas, pool_size
 from local.loopback import LoopbackServer, PortInUseError
 from local.moto_server import MotoServer
 from local.receiver import CallbackLog
@@ -112,6 +112,7 @@ class LocalStack:
         self.callbacks: CallbackLog | None = None
         self.front: ApiFront | None = None
         self.resources: LocalResources | None = None
+        self.lambdas = Lambdas("process")
 
     def start(self) -> LocalStack:
         """Start every piece; on failure (a taken port above all) stop what did start."""
@@ -166,20 +167,35 @@ class LocalStack:
         self.callbacks = CallbackLog().start()
         self.front = _start(
             ApiFront(
-                lambda function, event, timeout: invoke(function, event, timeout_seconds=timeout),
+                lambda function, event, timeout: self.lambdas.invoke(
+                    function, event, timeout_seconds=timeout
+                ),
                 api_keys=self.config.api_keys,
                 port=self.config.port,
             ),
             "VIDEOHOOK_PORT",
             self.config.port,
         )
-        self._spawn("poller-schedule", drive_poller, self._stopping, self.config.poll_interval_seconds)
-        self._spawn("notify-queue-reader", drive_notifier, self._stopping, self.resources.notify_queue_url)
+        self._spawn(
+            "poller-schedule",
+            drive_poller,
+            self._stopping,
+            self.config.poll_interval_seconds,
+            self.lambdas.invoke,
+        )
+        self._spawn(
+            "notify-queue-reader",
+            drive_notifier,
+            self._stopping,
+            self.resources.notify_queue_url,
+            self.lambdas.invoke,
+        )
         return self
 
     def stop(self) -> None:
         """Stop within about ``STOP_SECONDS``: the drivers finish the invocation in flight or
-        are left behind (daemon threads), then the servers close."""
+        are left behind (daemon threads), then the servers close and the execution
+        environments' processes end."""
         self._stopping.set()
         deadline = time.monotonic() + STOP_SECONDS
         for thread in self._threads:
@@ -193,6 +209,7 @@ class LocalStack:
         for server in servers:
             if server is not None:
                 server.stop()
+        self.lambdas.close()
 
     def commands(self) -> list[str]:
         """Shell commands to try the stack with, each complete: they work as printed in a
