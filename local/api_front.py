@@ -128,6 +128,9 @@ class _GatewayHandler(LoopbackHandler):
         """Requests http.server refuses before routing (a malformed request line, huge
         headers) get JSON too."""
         self.close_connection = True
+        # A request line http.server could not parse leaves it at HTTP/0.9, which has no
+        # status line or headers; the answer is HTTP/1.1 like every other.
+        self.request_version = self.protocol_version
         self._write(code, {}, json.dumps({"message": message or "Bad request"}).encode())
 
     def _answer(self) -> None:

@@ -78,6 +78,7 @@ def no_delay(connection: socket.socket) -> socket.socket:
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # never wait on idle keep-alive connections at stop
+    request_queue_size = 128  # socketserver's 5 resets connections when many clients arrive at once
     owner: LoopbackServer
 
     def get_request(self) -> tuple[socket.socket, Any]:
