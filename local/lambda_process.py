@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,6 +29,8 @@ def _serve(function: str, connection: Connection) -> None:
     from local.lambdas import LambdaContext, load_handler_module
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the stack stops us
+    # An idle poller tick records no metric; Powertools warns about that on every tick.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:
         module = load_handler_module(function, 0)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it

@@ -14,6 +14,7 @@ import errno
 import ipaddress
 import logging
 import socket
+import socketserver
 import sys
 import threading
 from collections.abc import Iterator
@@ -99,6 +100,22 @@ class _ThreadingServer(ThreadingHTTPServer):
         _log.error("%s: unhandled %s", self.owner.name, type(exc).__name__, exc_info=exc)
 
 
+def serve_in_thread(server: socketserver.BaseServer, name: str) -> threading.Thread:
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def stop_serving(server: socketserver.BaseServer, thread: threading.Thread | None) -> None:
+    """Stop accepting, release the port and wait (briefly) for the serving thread."""
+    server.shutdown()
+    server.server_close()
+    if thread is not None:
+        thread.join(timeout=5)
+
+
 class LoopbackHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 keep-alive, and no request lines on stderr (they could carry a header)."""
 
@@ -143,10 +160,7 @@ class LoopbackServer:
         self.stopping.clear()
         self._server = server
         self._base_url = f"http://{self.host}:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(server, self.name)
         return self
 
     def stop(self) -> None:
@@ -155,16 +169,13 @@ class LoopbackServer:
         if server is None:
             return
         self.stopping.set()
-        server.shutdown()
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_serving(server, self._thread)
+        self._thread = None
 
     def __enter__(self) -> Self:
         return self.start()

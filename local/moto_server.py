@@ -12,7 +12,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer
 
-from local.loopback import bind_listener, no_delay
+from local.loopback import bind_listener, no_delay, serve_in_thread, stop_serving
 
 
 class _NoDelayWSGIServer(ThreadedWSGIServer):
@@ -43,15 +43,10 @@ class MotoServer:
             )
         finally:
             listener.close()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "moto-server")
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._server is not None:
+            stop_serving(self._server, self._thread)
+        self._server = self._thread = None

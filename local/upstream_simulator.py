@@ -3,33 +3,8 @@
 
 import sys
 
-from local.simulator import (
-    FAULT_KINDS,
-    GENERATION_PATH,
-    MODEL_RATIOS,
-    MODERATION_ERROR,
-    SAMPLE_VIDEO_PATH,
-    Call,
-    Generation,
-    RequestHeaders,
-    UpstreamSimulator,
-    main,
-    validate_create_body,
-)
-
-__all__ = [
-    "FAULT_KINDS",
-    "GENERATION_PATH",
-    "MODEL_RATIOS",
-    "MODERATION_ERROR",
-    "SAMPLE_VIDEO_PATH",
-    "Call",
-    "Generation",
-    "RequestHeaders",
-    "UpstreamSimulator",
-    "main",
-    "validate_create_body",
-]
+from local.simulator import *  # noqa: F403 - this module re-exports the package, all of it
+from local.simulator import __all__, main  # noqa: F401 - __all__ says what that is
 
 if __name__ == "__main__":
     sys.exit(main())

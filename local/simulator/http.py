@@ -50,25 +50,8 @@ class SimulatorHandler(LoopbackHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_HEAD(self) -> None:
-        self._dispatch("HEAD")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
+    def _dispatch(self) -> None:
+        method = self.command
         sim = cast("UpstreamSimulator", self.server.owner)
         try:
             body = self._read_body()
@@ -149,6 +132,8 @@ class SimulatorHandler(LoopbackHandler):
             self.wfile.flush()
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
 
 def _close_iterable(chunks: Iterable[bytes]) -> None:
