@@ -1,3 +1,6 @@
 from local.stack import main
 
-main()
+# Guarded: the execution environments' processes (multiprocessing "spawn") import the main
+# module again, and must not start a second stack.
+if __name__ == "__main__":
+    main()

@@ -8,8 +8,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
+
+from local.loopback import LoopbackHandler, LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -35,33 +36,19 @@ class ScriptedAnswer:
     body_size: int = 0
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
+    name = "webhook-receiver"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(_CallbackHandler, host=host, port=port)
         self.received: list[ReceivedCallback] = []
         self._script: deque[ScriptedAnswer] = deque()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/videohook"
-
-    def start(self) -> WebhookReceiver:
-        threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> WebhookReceiver:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        return f"{self.base_url}/hooks/videohook"
 
     def answer_next(self, *answers: ScriptedAnswer) -> None:
         """Queue answers for the next callbacks; once they are used up, 200 again."""
@@ -78,43 +65,70 @@ class WebhookReceiver:
                 self._arrived.wait(left)
             return list(self.received)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
+    def _next_answer(self) -> ScriptedAnswer:
+        with self._lock:
+            return self._script.popleft() if self._script else ScriptedAnswer()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _record(self, callback: ReceivedCallback) -> None:
+        with self._arrived:
+            self.received.append(callback)
+            self._arrived.notify_all()
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
 
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._lock:
-                    answer = receiver._script.popleft() if receiver._script else ScriptedAnswer()
-                if answer.delay_seconds:
-                    time.sleep(answer.delay_seconds)
-                sent = 0
-                try:
-                    self.send_response(answer.status)
-                    for name, value in answer.headers:
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(answer.body_size or len(answer.body)))
-                    self.end_headers()
-                    if answer.body_size:
-                        chunk = b"x" * 65536
-                        while sent < answer.body_size:
-                            self.wfile.write(chunk)
-                            sent += len(chunk)
-                    else:
-                        self.wfile.write(answer.body)
-                        sent = len(answer.body)
-                except OSError:
-                    self.close_connection = True  # the sender hung up (timeout, or read enough)
-                with receiver._arrived:
-                    receiver.received.append(
-                        ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent)
-                    )
-                    receiver._arrived.notify_all()
+class _CallbackHandler(LoopbackHandler):
+    def do_POST(self) -> None:
+        receiver = cast(WebhookReceiver, self.server.owner)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = receiver._next_answer()
+        if answer.delay_seconds:
+            receiver.stopping.wait(answer.delay_seconds)
+        sent = 0
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(answer.body_size or len(answer.body)))
+            self.end_headers()
+            if answer.body_size:
+                chunk = b"x" * 65536
+                while sent < answer.body_size:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            else:
+                self.wfile.write(answer.body)
+                sent = len(answer.body)
+        except OSError:
+            self.close_connection = True  # the sender hung up (timeout, or read enough)
+        receiver._record(ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent))
 
-        return Handler
+
+class CallbackLog(LoopbackServer):
+    """The local stack's own receiver, for trying the API by hand: prints one line per
+    callback (its event type and job) and answers 200. It keeps nothing, so a long-running
+    stack does not grow."""
+
+    name = "callback-log"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(_CallbackLogHandler, host=host, port=port)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/callbacks"
+
+
+class _CallbackLogHandler(LoopbackHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            payload = json.loads(body)
+            summary = f"{payload['type']} for job {payload['data']['id']}"
+        except (ValueError, KeyError, TypeError):
+            summary = f"{len(body)} bytes that are not a videohook callback"
+        print(f"callback received ({self.headers.get('webhook-id')}): {summary}", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")

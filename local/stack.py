@@ -2,36 +2,51 @@
 
 moto's server plays DynamoDB, S3, SQS, EventBridge and Secrets Manager (boto3 honours
 ``AWS_ENDPOINT_URL``); the upstream simulator plays the provider unless
-``AIMLAPI_BASE_URL`` is set; ``ApiFront`` plays API Gateway for the submit handler; a timer
-plays the EventBridge schedule for the poller; a queue reader plays the SQS event source
-mapping for the notifier. The handlers are the very ones ``sam deploy`` ships.
+``AIMLAPI_BASE_URL`` is set; ``ApiFront`` plays API Gateway; a timer plays the EventBridge
+schedule for the poller; a queue reader plays the SQS event source mapping for the
+notifier. The handlers are the very ones ``sam deploy`` ships, each run one event at a time
+per execution environment (``local.lambdas``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import shlex
 import signal
+import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from local.api_front import ApiFront
-from local.lambdas import invoke
+from local.drivers import drive_notifier, drive_poller, run_notifier_once
+from local.lambdas import Lambdas, pool_size
+from local.loopback import LoopbackServer, PortInUseError
+from local.moto_server import MotoServer
+from local.receiver import CallbackLog
 from local.resources import LocalResources, provision
-from local.upstream_simulator import UpstreamSimulator
+from local.simulator import UpstreamSimulator
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+__all__ = ["LocalStack", "StackConfig", "main", "run_notifier_once"]
+
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_KEY = "local-dev-key"
 # A fixed development secret so receivers (and `make demo`) can verify without setup.
 DEFAULT_WEBHOOK_SECRET = "whsec_bG9jYWwtdmlkZW9ob29rLXNpZ25pbmctc2VjcmV0"
 DEFAULT_UPSTREAM_KEY = "local-upstream-key"
+# What boto3 needs to talk to moto; moto accepts any credentials.
+LOCAL_AWS = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+}
+STOP_SECONDS = 5  # how long stop() waits for the drivers' invocations in flight
 
 
 @dataclass(frozen=True)
@@ -66,8 +81,25 @@ class StackConfig:
         )
 
 
+class PortTaken(RuntimeError):
+    """A port the stack was told to use is taken; ``variable`` is the setting that chose it."""
+
+    def __init__(self, variable: str, port: int) -> None:
+        super().__init__(
+            f"port {port} is already in use (another `make run`?); set {variable} to a free port"
+        )
+        self.variable = variable
+
+
 def _masked(secret: str) -> str:
     return f"{secret[:6]}...({len(secret)} chars)" if secret else "(empty)"
+
+
+def _start(server: Any, variable: str, port: int) -> Any:
+    try:
+        return server.start()
+    except PortInUseError:
+        raise PortTaken(variable, port) from None
 
 
 class LocalStack:
@@ -75,26 +107,29 @@ class LocalStack:
         self.config = config
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: MotoServer | None = None
         self.simulator: UpstreamSimulator | None = None
+        self.callbacks: CallbackLog | None = None
         self.front: ApiFront | None = None
         self.resources: LocalResources | None = None
+        self.lambdas = Lambdas("process")
 
     def start(self) -> LocalStack:
+        """Start every piece; on failure (a taken port above all) stop what did start."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         # An idle poller tick records no metric; Powertools warns about that on every tick.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
+        self.moto = _start(
+            MotoServer(port=self.config.moto_port), "VIDEOHOOK_MOTO_PORT", self.config.moto_port
         )
+        os.environ.update({"AWS_ENDPOINT_URL": self.moto.base_url, **LOCAL_AWS})
         self.resources = provision(
             boto3.Session(),
             upstream_api_key=self.config.aimlapi_api_key,
@@ -102,11 +137,15 @@ class LocalStack:
         )
         base_url = self.config.aimlapi_base_url
         if base_url is None:
-            self.simulator = UpstreamSimulator(
-                port=self.config.simulator_port,
-                api_key=self.config.aimlapi_api_key,
-                seconds_to_complete=self.config.simulator_seconds_to_complete,
-            ).start()
+            self.simulator = _start(
+                UpstreamSimulator(
+                    port=self.config.simulator_port,
+                    api_key=self.config.aimlapi_api_key,
+                    seconds_to_complete=self.config.simulator_seconds_to_complete,
+                ),
+                "VIDEOHOOK_SIMULATOR_PORT",
+                self.config.simulator_port,
+            )
             base_url = self.simulator.base_url
         interval = max(1, int(self.config.poll_interval_seconds))
         os.environ.update(
@@ -125,136 +164,138 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             }
         )
-        self.front = ApiFront(
-            lambda event: invoke("submit", event, timeout_seconds=29),
-            api_keys=self.config.api_keys,
-            port=self.config.port,
-        ).start()
-        self._spawn("poller-schedule", self._drive_poller)
-        self._spawn("notify-queue-reader", self._drive_notifier)
+        self.callbacks = CallbackLog().start()
+        self.front = _start(
+            ApiFront(
+                lambda function, event, timeout: self.lambdas.invoke(
+                    function, event, timeout_seconds=timeout
+                ),
+                api_keys=self.config.api_keys,
+                port=self.config.port,
+            ),
+            "VIDEOHOOK_PORT",
+            self.config.port,
+        )
+        self._spawn(
+            "poller-schedule",
+            drive_poller,
+            self._stopping,
+            self.config.poll_interval_seconds,
+            self.lambdas.invoke,
+        )
+        self._spawn(
+            "notify-queue-reader",
+            drive_notifier,
+            self._stopping,
+            self.resources.notify_queue_url,
+            self.lambdas.invoke,
+        )
         return self
 
     def stop(self) -> None:
+        """Stop within about ``STOP_SECONDS``: the drivers finish the invocation in flight or
+        are left behind (daemon threads), then the servers close and the execution
+        environments' processes end."""
         self._stopping.set()
+        deadline = time.monotonic() + STOP_SECONDS
         for thread in self._threads:
-            thread.join(timeout=10)
-        if self.front:
-            self.front.stop()
-        if self.simulator:
-            self.simulator.stop()
-        if self.moto:
-            self.moto.stop()
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        servers: list[LoopbackServer | MotoServer | None] = [
+            self.front,
+            self.callbacks,
+            self.simulator,
+            self.moto,
+        ]
+        for server in servers:
+            if server is not None:
+                server.stop()
+        self.lambdas.close()
+
+    def commands(self) -> list[str]:
+        """Shell commands to try the stack with, each complete: they work as printed in a
+        fresh shell with no AWS configuration, from any directory."""
+        front, resources, moto, callbacks = self._started()
+        request = (
+            '{"model":"gen3a_turbo","prompt":"A jellyfish drifting","image_url":'
+            f'"https://images.example.com/jellyfish.png","callback_url":"{callbacks.url}"}}'
+        )
+        submit = (
+            f"curl -sS --fail-with-body -X POST {front.base_url}/v1/generations "
+            f"-H {shlex.quote('x-api-key: ' + self.config.api_keys[0])} "
+            f"-H 'content-type: application/json' -d {shlex.quote(request)}"
+        )
+        aws = " ".join(
+            f"{name}={value}" for name, value in {"AWS_ENDPOINT_URL": moto.base_url, **LOCAL_AWS}.items()
+        )
+        replay_args = f"--queue-url {resources.notify_queue_url} --dlq-url {resources.notify_dlq_url}"
+        replay = f"cd {shlex.quote(str(ROOT))} && {aws} make replay-dlq ARGS={shlex.quote(replay_args)}"
+        return [submit, replay]
 
     def banner(self) -> str:
-        assert self.front is not None
-        assert self.resources is not None
-        assert self.moto is not None
-        host, port = self.moto.get_host_and_port()
+        front, resources, moto, callbacks = self._started()
         upstream = (
             self.simulator.base_url + " (simulator)" if self.simulator else self.config.aimlapi_base_url
         )
+        default_secret = self.config.webhook_secret == DEFAULT_WEBHOOK_SECRET
+        submit, replay = self.commands()
         lines = [
-            f"videohook local stack is up: {self.front.base_url}",
-            f"  VIDEOHOOK_PORT={self.config.port}",
+            f"videohook local stack is up: {front.base_url}",
+            f"  VIDEOHOOK_PORT={front.base_url.rsplit(':', 1)[1]}",
             f"  VIDEOHOOK_API_KEY={', '.join(self.config.api_keys)}  (send as x-api-key)",
             f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}"
-            + (
-                "  (the default development secret, see README)"
-                if self.config.webhook_secret == DEFAULT_WEBHOOK_SECRET
-                else ""
-            ),
+            + ("  (the default development secret, see README)" if default_secret else ""),
             f"  AIMLAPI_BASE_URL={upstream}",
             f"  AIMLAPI_API_KEY={_masked(self.config.aimlapi_api_key)}",
             f"  POLL_INTERVAL_SECONDS={self.config.poll_interval_seconds:g}",
             f"  CALLBACK_RETRY_DELAYS={self.config.callback_retry_delays}",
-            f"  AWS (moto) at http://{host}:{port}: table {self.resources.jobs_table}, "
-            f"bucket {self.resources.bucket}",
-            f"  replay dead callbacks: AWS_ENDPOINT_URL=http://{host}:{port} make replay-dlq "
-            f'ARGS="--queue-url {self.resources.notify_queue_url} --dlq-url {self.resources.notify_dlq_url}"',
-            "Press Ctrl-C to stop.",
+            f"  VIDEOHOOK_LAMBDA_POOL={pool_size()}  (execution environments per function)",
+            f"  AWS (moto) at {moto.base_url}: table {resources.jobs_table}, bucket {resources.bucket}",
+            f"  callbacks sent to {callbacks.url} are printed here",
+            "Submit a generation (its callback is printed here):",
+            f"  $ {submit}",
+            "Replay dead callbacks:",
+            f"  $ {replay}",
+            "Press Ctrl-C (or send SIGTERM) to stop.",
         ]
         return "\n".join(lines)
 
-    # --- drivers: what EventBridge and the SQS event source mapping do in AWS ---------------
+    def _started(self) -> tuple[ApiFront, LocalResources, MotoServer, CallbackLog]:
+        if self.front is None or self.resources is None or self.moto is None or self.callbacks is None:
+            raise RuntimeError("start() the stack first")
+        return self.front, self.resources, self.moto, self.callbacks
 
-    def _spawn(self, name: str, target: Any) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
-    def _drive_poller(self) -> None:
-        tick = json.loads((EVENTS / "poller_schedule_tick.json").read_text())
-        while not self._stopping.wait(self.config.poll_interval_seconds):
-            try:
-                invoke("poller", tick, timeout_seconds=60)
-            except Exception as exc:  # noqa: BLE001 - a failed tick is retried by the next, as in AWS
-                print(f"poller tick failed: {exc!r}", flush=True)
 
-    def _drive_notifier(self) -> None:
-        assert self.resources
-        sqs = boto3.client("sqs")
-        queue_url = self.resources.notify_queue_url
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        while not self._stopping.is_set():
-            try:
-                run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1)
-            except Exception as exc:  # noqa: BLE001 - the reader must outlive one bad batch
-                print(f"notifier batch failed: {exc!r}", flush=True)
-                self._stopping.wait(1)
-
-
-def run_notifier_once(
-    sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0
-) -> dict[str, Any] | None:
-    """What the SQS event source mapping does once: receive a batch, invoke the notifier,
-    delete what succeeded and leave the reported failures to their visibility timeout."""
-    messages = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
-    ).get("Messages", [])
-    if not messages:
-        return None
-    event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
-    answer = invoke("notifier", event, timeout_seconds=30) or {}
-    failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
-    done = [m for m in messages if m["MessageId"] not in failed]
-    if done:
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-        )
-    return answer
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """An SQS message as the Lambda event source mapping presents it."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": message.get("MessageAttributes", {}),
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": "us-east-1",
-    }
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
-    stack = LocalStack(StackConfig.from_environment()).start()
-    print(stack.banner(), flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # SIGTERM (`kill`, a supervisor, make forwarding it) stops the stack like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack = LocalStack(StackConfig.from_environment())
     try:
-        while not stopped.wait(0.5):
-            pass
+        stack.start()
+        print(stack.banner(), flush=True)
+        while True:
+            time.sleep(3600)
+    except PortTaken as exc:
+        print(f"videohook: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
     except KeyboardInterrupt:
-        pass
-    finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second one must not cut stop() short
+            signal.signal(stop_signal, signal.SIG_IGN)
         stack.stop()
         print("videohook local stack stopped.", flush=True)
+    # Worker threads of an invocation cut short (a poller tick's pool retrying a moto that is
+    # gone) would hold the interpreter's exit until their retries give up; Lambda ends an
+    # environment the same way, without waiting for them.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

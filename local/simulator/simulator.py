@@ -1,0 +1,263 @@
+"""``UpstreamSimulator``: the AI/ML API Runway endpoints, in-process, over real HTTP on
+loopback. It routes each request, applies a scripted fault or answers by the contract, and
+records the call."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.loopback import LoopbackServer
+from local.simulator.contract import (
+    FILES_PREFIX,
+    GENERATION_PATH,
+    ID_FIELDS,
+    SAMPLE_VIDEO_PATH,
+    VIDEO_SHAPES,
+    format_retry_after,
+    render_video,
+    validate_create_body,
+)
+from local.simulator.http import Answer, SimulatorHandler
+from local.simulator.state import FAULT_KINDS, Call, Generation, RequestHeaders, SimulatorState
+
+VideoBodyFactory = Callable[[str], tuple[int, Iterable[bytes]]]
+
+
+class UpstreamSimulator(LoopbackServer):
+    """Knobs are plain attributes and may be changed while the server runs."""
+
+    name = "upstream-simulator"
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        polls_to_complete: int = 2,
+        seconds_to_complete: float | None = None,
+        video_shape: str = "alternate",
+        id_field: str = "id",
+        create_status: int | str = "alternate",
+        video_bytes: bytes | None = None,
+        video_body_factory: VideoBodyFactory | None = None,
+        video_status: int | None = None,
+        truncate_video_at: int | None = None,
+        reject_unknown_fields: bool = True,
+        create_latency_seconds: float = 0.0,
+    ) -> None:
+        if video_shape not in VIDEO_SHAPES:
+            raise ValueError(f"video_shape must be one of {VIDEO_SHAPES}")
+        if id_field not in ID_FIELDS:
+            raise ValueError(f"id_field must be one of {ID_FIELDS}")
+        if polls_to_complete < 1:
+            raise ValueError("polls_to_complete must be >= 1")
+        super().__init__(SimulatorHandler, host=host, port=port)
+        self.api_key = api_key
+        self.polls_to_complete = polls_to_complete
+        self.seconds_to_complete = seconds_to_complete
+        self.video_shape = video_shape
+        self.id_field = id_field
+        self.create_status = create_status  # "alternate" (201, 200, ...) or a fixed status
+        self.video_bytes = video_bytes
+        self.video_body_factory = video_body_factory
+        self.video_status = video_status
+        self.truncate_video_at = truncate_video_at
+        self.reject_unknown_fields = reject_unknown_fields
+        # How long a successful create takes (the provider takes a second or two).
+        self.create_latency_seconds = create_latency_seconds
+        self._state = SimulatorState()
+        self._sample: bytes | None = None
+
+    # -- scripting ---------------------------------------------------------------------
+
+    def inject(
+        self,
+        kind: str,
+        status: int,
+        count: int | None = 1,
+        retry_after: Any = None,
+        delay: float | None = None,
+    ) -> None:
+        """Answer the next ``count`` calls of ``kind`` with ``status`` in the error shape.
+
+        ``retry_after`` adds a ``Retry-After`` header; ``delay`` (seconds) sleeps before
+        answering. ``count=None`` keeps faulting until ``clear_faults()``. Faulted calls
+        create nothing and advance nothing. Injections of one kind queue up in order.
+        """
+        self._state.inject(kind, status, count, retry_after, delay)
+
+    def clear_faults(self, kind: str | None = None) -> None:
+        self._state.clear_faults(kind)
+
+    def reset(self) -> None:
+        """Forget calls, generations and faults (knobs are kept)."""
+        self._state.reset()
+
+    # -- observation -------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._state.lock:
+            return list(self._state.calls)
+
+    def count(self, kind: str) -> int:
+        with self._state.lock:
+            return sum(1 for call in self._state.calls if call.kind == kind)
+
+    @property
+    def generations(self) -> dict[str, Generation]:
+        return self._state.snapshot()
+
+    def video_url_for(self, gen_id: str) -> str:
+        return f"{self.base_url}{FILES_PREFIX}{gen_id}.mp4"
+
+    def video_bytes_for(self, gen_id: str) -> bytes:
+        """The full bytes served (or that would be served) for a generation's video."""
+        with self._state.lock:
+            if gen_id not in self._state.generations:
+                raise KeyError(gen_id)
+        _, chunks = self._video_body(gen_id)
+        return b"".join(chunks)
+
+    # -- answering (called from the HTTP threads) ----------------------------------------
+
+    def answer(self, method: str, raw_path: str, headers: RequestHeaders, body: bytes) -> Answer:
+        split = urlsplit(raw_path)
+        path = split.path
+        query = parse_qs(split.query, keep_blank_values=True)
+        kind = _route(method, path)
+        payload = _parse_json(body)
+        with self._state.lock:
+            fault = self._state.take_fault(kind)
+            if fault is not None:
+                answer = Answer.error(fault.status, raw_path)
+                if fault.retry_after is not None:
+                    answer.headers["Retry-After"] = format_retry_after(fault.retry_after)
+                answer.delay = fault.delay
+            elif kind == "create":
+                answer = self._create(headers, payload, raw_path)
+            elif kind == "retrieve":
+                answer = self._retrieve(headers, query, raw_path)
+            elif kind == "video":
+                answer = self._video(path, raw_path)
+            else:
+                answer = Answer.error(404, raw_path, f"Cannot {method} {path}")
+            # Recorded before the answer is written, so a test that has its answer also
+            # sees the call.
+            self._state.calls.append(
+                Call(
+                    kind, method, path, query, headers, payload, answer.status, fault is not None, time.time()
+                )
+            )
+        return answer
+
+    def _check_auth(self, headers: RequestHeaders, raw_path: str) -> Answer | None:
+        scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return Answer.error(401, raw_path, "Missing or malformed Authorization header")
+        if self.api_key is not None and not hmac.compare_digest(token.encode(), self.api_key.encode()):
+            return Answer.error(401, raw_path, "Invalid API key")
+        return None
+
+    def _create(self, headers: RequestHeaders, payload: Any, raw_path: str) -> Answer:
+        denied = self._check_auth(headers, raw_path)
+        if denied is not None:
+            return denied
+        if payload is None:
+            return Answer.error(400, raw_path, "Request body must be a JSON object")
+        problems = validate_create_body(payload, reject_unknown_fields=self.reject_unknown_fields)
+        if problems:
+            return Answer.error(400, raw_path, "; ".join(problems))
+        if self.create_latency_seconds:
+            self.stopping.wait(self.create_latency_seconds)
+        generation = self._state.create(payload)
+        if self.create_status == "alternate":
+            status = 201 if generation.index % 2 == 1 else 200
+        else:
+            status = int(self.create_status)
+        return Answer.json(status, {self.id_field: generation.id, "status": "queued"})
+
+    def _retrieve(self, headers: RequestHeaders, query: dict[str, list[str]], raw_path: str) -> Answer:
+        denied = self._check_auth(headers, raw_path)
+        if denied is not None:
+            return denied
+        gen_id = (query.get("generation_id") or [""])[0]
+        if not gen_id:
+            return Answer.error(400, raw_path, "generation_id is required")
+        generation = self._state.generations.get(gen_id)
+        if generation is None:
+            return Answer.error(404, raw_path, f"Generation {gen_id} not found")
+        generation.advance(
+            seconds_to_complete=self.seconds_to_complete, polls_to_complete=self.polls_to_complete
+        )
+        video = (
+            render_video(self.video_url_for(gen_id), self.video_shape, generation.index)
+            if generation.has_video
+            else None
+        )
+        return Answer.json(
+            200,
+            {
+                "id": generation.id,
+                "status": generation.status,
+                "video": video,
+                "error": generation.final_error if generation.finished else None,
+            },
+        )
+
+    def _video(self, path: str, raw_path: str) -> Answer:
+        gen_id = path[len(FILES_PREFIX) : -len(".mp4")]
+        if gen_id not in self._state.generations:
+            return Answer.error(404, raw_path, "File not found")
+        if self.video_status is not None:
+            return Answer.error(int(self.video_status), raw_path)
+        return Answer(
+            status=200,
+            content_type="video/mp4",
+            stream=self._video_body(gen_id),
+            truncate_at=self.truncate_video_at,
+        )
+
+    def _video_body(self, gen_id: str) -> tuple[int, Iterable[bytes]]:
+        factory = self.video_body_factory
+        if factory is not None:
+            length, chunks = factory(gen_id)
+            return int(length), chunks
+        data = self.video_bytes
+        if data is None:
+            if self._sample is None:
+                self._sample = SAMPLE_VIDEO_PATH.read_bytes()
+            data = self._sample
+        return len(data), (data,)
+
+
+def _route(method: str, path: str) -> str:
+    if path.rstrip("/") == GENERATION_PATH:
+        return {"POST": "create", "GET": "retrieve"}.get(method, "other")
+    if (
+        method in ("GET", "HEAD")
+        and path.startswith(FILES_PREFIX)
+        and path.endswith(".mp4")
+        and "/" not in path[len(FILES_PREFIX) :]
+    ):
+        return "video"
+    return "other"
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+__all__ = ["FAULT_KINDS", "UpstreamSimulator", "VideoBodyFactory"]
