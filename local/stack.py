@@ -147,15 +147,18 @@ class LocalStack:
                 self.config.simulator_port,
             )
             base_url = self.simulator.base_url
-        interval = max(1, int(self.config.poll_interval_seconds))
+        # The catalog's pacing is made for a tick a minute; a faster local schedule scales it
+        # down alike, and POLL_INTERVAL_SECONDS=60 paces jobs exactly as AWS does.
+        pacing_scale = (
+            os.environ.get("POLL_PACING_SCALE") or f"{min(1.0, self.config.poll_interval_seconds / 60):.4f}"
+        )
         os.environ.update(
             {
                 **self.resources.environment(),
                 "AIMLAPI_BASE_URL": base_url,
                 "LOCAL_MODE": "true",
                 "CALLBACK_RETRY_DELAYS": self.config.callback_retry_delays,
-                "POLL_MIN_INTERVAL_SECONDS": "1",
-                "POLL_MAX_INTERVAL_SECONDS": str(interval * 4),
+                "POLL_PACING_SCALE": pacing_scale,
                 "POLL_DEADLINE_MARGIN_SECONDS": "5",
                 "POWERTOOLS_SERVICE_NAME": "videohook",
                 "POWERTOOLS_METRICS_NAMESPACE": "videohook",
