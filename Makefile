@@ -1,5 +1,5 @@
 # videohook: `make run` serves the whole service locally; `make test` runs every test.
-# The first target that needs it builds .venv (and .tools for the SAM CLI) by itself.
+# The first target that needs it builds .venv (and .tools for uv and the SAM CLI) by itself.
 
 PYTHON ?= $(shell .ci/find-python)
 VENV := .venv
@@ -41,7 +41,7 @@ $(TOOLS)/.installed: $(UV)
 	touch $@
 
 venv: $(VENV)/.installed ## create the project venv
-tools: $(TOOLS)/.installed ## install the SAM CLI into its own venv
+tools: $(TOOLS)/.installed ## install uv and the SAM CLI into .tools, apart from the project
 
 run: venv ## run the whole service locally (moto, upstream simulator, API on :3000)
 	$(PY) -m local
