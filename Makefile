@@ -1,34 +1,47 @@
 # videohook: `make run` serves the whole service locally; `make test` runs every test.
-# The first target that needs it builds .venv (and .tools for the SAM CLI) by itself.
+# The first target that needs it builds .venv (and .tools for uv and the SAM CLI) by itself.
 
 PYTHON ?= $(shell .ci/find-python)
 VENV := .venv
 PY := $(VENV)/bin/python
+# .tools holds the build tools, apart from the project's dependencies: uv and the SAM CLI.
 TOOLS := .tools
+UV_VERSION := 0.13.9
+SAM_CLI_VERSION := 1.170.0
+UV := $(TOOLS)/bin/uv
 SAM := $(TOOLS)/bin/sam
 # `sam build` needs the functions' runtime (python3.13) on PATH.
 RUNTIME_BIN := $(dir $(shell .ci/find-python))
+# What `sam build` installs into CommonLayer: the lock's runtime set, pinned and hashed.
+LAYER_REQUIREMENTS := layers/common/requirements.txt
+LAYER_EXPORT := $(UV) export --locked --no-dev --no-emit-project --no-header --format requirements.txt
+# Only registries are reachable: uv must use the interpreter it is given, never fetch one.
+export UV_PYTHON_DOWNLOADS := never
+# The SAM CLI would otherwise try to send usage telemetry from every run.
+export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo bench replay-dlq test test-unit test-integration test-e2e lint format build deploy simulator venv tools clean
+.PHONY: help run demo bench replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# Exactly the lock (dev group and the project, editable, included); --locked refuses a lock
+# that no longer matches pyproject.toml instead of rewriting it.
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-$(TOOLS)/.installed:
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --upgrade pip
-	$(TOOLS)/bin/pip install --quiet "aws-sam-cli>=1.130"
+$(TOOLS)/.installed: $(UV)
+	$(UV) pip install --quiet --python $(TOOLS)/bin/python "aws-sam-cli==$(SAM_CLI_VERSION)"
 	touch $@
 
 venv: $(VENV)/.installed ## create the project venv
-tools: $(TOOLS)/.installed ## install the SAM CLI into its own venv
+tools: $(TOOLS)/.installed ## install uv and the SAM CLI into .tools, apart from the project
 
 run: venv ## run the whole service locally (moto, upstream simulator, API on :3000)
 	$(PY) -m local
@@ -57,7 +70,15 @@ bench: venv ## memory of a video copy by size (invariant 4), see docs/reliabilit
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)
 
-lint: venv tools ## ruff, mypy, cfn-lint and sam validate --lint
+lock: $(UV) ## re-resolve uv.lock after a dependency change; re-export the layer's requirements
+	$(UV) lock
+	$(LAYER_EXPORT) --output-file $(LAYER_REQUIREMENTS) --quiet
+
+check-lock: $(UV) ## uv.lock matches pyproject.toml and the layer installs exactly its runtime set
+	$(UV) lock --check
+	$(LAYER_EXPORT) | diff -u $(LAYER_REQUIREMENTS) - || { echo "$(LAYER_REQUIREMENTS) is stale: run make lock" >&2; exit 1; }
+
+lint: venv tools check-lock ## lock in sync, ruff, mypy, cfn-lint and sam validate --lint
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -75,4 +96,4 @@ deploy: build ## sam deploy --guided (needs an AWS account)
 	$(SAM) deploy --guided
 
 clean: ## remove build output and caches (keeps the venvs)
-	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis .benchmarks
