@@ -9,49 +9,16 @@ the poller still owes work: in flight, or terminal with a notification not yet q
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
+from videohook.adapters.job_items import expression_values, from_item, json_string, placeholders, to_item
 from videohook.errors import JobNotFound
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
 PENDING_PARTITION = "pending"
-# Free-form JSON is stored as strings: DynamoDB would turn its floats into Decimals.
-JSON_STRING_FIELDS = ("input", "metadata", "usage")
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_item(job: Job) -> dict[str, Any]:
-    plain = job.model_dump(mode="json", exclude_none=True)
-    if job.next_check_at is not None:
-        plain["pending_partition"] = PENDING_PARTITION
-    for name in JSON_STRING_FIELDS:
-        if name in plain:
-            plain[name] = json.dumps(plain[name], separators=(",", ":"))
-    return {key: _serializer.serialize(value) for key, value in plain.items()}
-
-
-def from_item(item: dict[str, Any]) -> Job:
-    plain = {key: _deserializer.deserialize(value) for key, value in item.items()}
-    for name in JSON_STRING_FIELDS:
-        if isinstance(plain.get(name), str):
-            plain[name] = json.loads(plain[name])
-    return Job.model_validate(plain)
-
-
-def _json_string(usage: Usage) -> str:
-    return json.dumps(usage.model_dump(exclude_none=True), separators=(",", ":"))
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    return {f":{name}": _serializer.serialize(value) for name, value in values.items()}
 
 
 class JobRepository:
@@ -83,7 +50,7 @@ class JobRepository:
             "TableName": self._table,
             "IndexName": PENDING_INDEX,
             "KeyConditionExpression": "pending_partition = :p AND next_check_at <= :now",
-            "ExpressionAttributeValues": _values(p=PENDING_PARTITION, now=now),
+            "ExpressionAttributeValues": expression_values(p=PENDING_PARTITION, now=now),
             "Limit": limit,
         }
         with aws_errors("query pending jobs"):
@@ -103,7 +70,7 @@ class JobRepository:
             with aws_errors("store the job"):
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(job),
+                    Item=to_item(job, pending_partition=PENDING_PARTITION),
                     ConditionExpression="attribute_not_exists(job_id)",
                 )
         except ConditionFailed:
@@ -121,7 +88,7 @@ class JobRepository:
         usage: Usage | None = None,
     ) -> Job | None:
         """The provider accepted the generation: the job becomes ``queued``."""
-        values = _values(
+        values = expression_values(
             queued=JobStatus.QUEUED.value,
             submitting=JobStatus.SUBMITTING.value,
             uid=upstream_id,
@@ -132,7 +99,7 @@ class JobRepository:
         sets = "SET #status = :queued, upstream_id = :uid, upstream_status = :us, next_check_at = :next"
         sets += ", updated_at = :at"
         if usage is not None and not usage.is_empty:
-            values.update(_values(usage=_json_string(usage)))
+            values.update(expression_values(usage=json_string(usage)))
             sets += ", #usage = :usage"
         return self._update(
             job_id,
@@ -151,7 +118,7 @@ class JobRepository:
                 Key={"job_id": {"S": job_id}},
                 ConditionExpression="#status = :submitting",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(submitting=JobStatus.SUBMITTING.value),
+                ExpressionAttributeValues=expression_values(submitting=JobStatus.SUBMITTING.value),
             )
 
     def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None:
@@ -164,7 +131,7 @@ class JobRepository:
                 "attribute_exists(pending_partition) AND "
                 "(attribute_not_exists(lease_expires_at) OR lease_expires_at <= :now)"
             ),
-            values=_values(owner=owner, until=now + lease_seconds, now=now),
+            values=expression_values(owner=owner, until=now + lease_seconds, now=now),
         )
 
     def reschedule(
@@ -181,7 +148,7 @@ class JobRepository:
         """Still in flight: note what the provider said and come back later. Frees the lease,
         unless the change owes an event (``generation.started``): then its outbox entry is
         written here and the owner queues it next."""
-        values = _values(
+        values = expression_values(
             owner=owner,
             next=next_check_at,
             us=upstream_status,
@@ -199,13 +166,13 @@ class JobRepository:
         if event is None:
             expression = sets + " REMOVE lease_owner, lease_expires_at"
         else:
-            values.update(_values(event=event.value, pending=CallbackStatus.PENDING.value))
+            values.update(expression_values(event=event.value, pending=CallbackStatus.PENDING.value))
             expression = sets + ", outbox_event = :event, callback_status = :pending"
         allowed = [s.value for s in (JobStatus.QUEUED, JobStatus.GENERATING)]
         return self._update(
             job_id,
             expression,
-            condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
+            condition=f"lease_owner = :owner AND #status IN ({placeholders(allowed, values)})",
             values=values,
             names={"#status": "status"},
         )
@@ -228,27 +195,29 @@ class JobRepository:
         """The terminal transition, with its outbox entry in the same write: the job stays in
         the pending index (due now) until its notification is queued. A job whose client
         did not ask for this event leaves the index here."""
-        values = _values(owner=owner, status=status.value, at=finished_at, us=upstream_status or status.value)
+        values = expression_values(
+            owner=owner, status=status.value, at=finished_at, us=upstream_status or status.value
+        )
         sets = ["#status = :status", "finished_at = :at", "updated_at = :at", "upstream_status = :us"]
         removes = ""
         if event is not None:
             # The callback status turns "pending" here, before the event can be delivered.
-            values.update(_values(event=event.value, now=now, pending=CallbackStatus.PENDING.value))
+            values.update(expression_values(event=event.value, now=now, pending=CallbackStatus.PENDING.value))
             sets += ["outbox_event = :event", "next_check_at = :now", "callback_status = :pending"]
         else:
-            values.update(_values(exp=expires_at))
+            values.update(expression_values(exp=expires_at))
             sets.append("expires_at = :exp")
             removes = " REMOVE pending_partition, next_check_at, lease_owner, lease_expires_at"
         if video is not None:
-            values.update(_values(video=video.model_dump(mode="json")))
+            values.update(expression_values(video=video.model_dump(mode="json")))
             sets.append("video = :video")
         names = {"#status": "status"}
         if error is not None:
-            values.update(_values(error=error.model_dump(mode="json")))
+            values.update(expression_values(error=error.model_dump(mode="json")))
             sets.append("#error = :error")
             names["#error"] = "error"
         if usage is not None and not usage.is_empty:
-            values.update(_values(usage=_json_string(usage)))
+            values.update(expression_values(usage=json_string(usage)))
             sets.append("#usage = :usage")
             names["#usage"] = "usage"
         allowed = [s.value for s in sources_of(status)]
@@ -256,7 +225,7 @@ class JobRepository:
             job_id,
             # With an event the lease is kept: the same owner queues the notification next.
             "SET " + ", ".join(sets) + removes,
-            condition=f"lease_owner = :owner AND #status IN ({_placeholders(allowed, values)})",
+            condition=f"lease_owner = :owner AND #status IN ({placeholders(allowed, values)})",
             values=values,
             names=names,
         )
@@ -267,12 +236,12 @@ class JobRepository:
         """The outbox entry is on the queue. After a terminal event (``expires_at`` given) the
         job leaves the pending index and becomes eligible for TTL expiry; after
         ``generation.started`` it stays in the index, still in flight."""
-        values = _values(owner=owner, event=event.value, at=queued_at)
+        values = expression_values(owner=owner, event=event.value, at=queued_at)
         # callback_status is left alone: the notifier may already have delivered the event.
         sets = "SET notification_queued_at = :at, notified_event = :event"
         removes = " REMOVE outbox_event, lease_owner, lease_expires_at"
         if expires_at is not None:
-            values.update(_values(exp=expires_at))
+            values.update(expression_values(exp=expires_at))
             sets += ", expires_at = :exp"
             removes += ", pending_partition, next_check_at"
         return self._update(
@@ -288,17 +257,17 @@ class JobRepository:
             job_id,
             "REMOVE lease_owner, lease_expires_at",
             condition="lease_owner = :owner",
-            values=_values(owner=owner),
+            values=expression_values(owner=owner),
         )
 
     def record_delivery(
         self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
     ) -> None:
         sets = "deliveries = list_append(if_not_exists(deliveries, :empty), :attempt)"
-        values = _values(empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)])
+        values = expression_values(empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)])
         if callback_status is not None:
             sets += ", callback_status = :cs"
-            values.update(_values(cs=callback_status.value))
+            values.update(expression_values(cs=callback_status.value))
         self._update(job_id, "SET " + sets, condition="attribute_exists(job_id)", values=values)
 
     def _update(
@@ -326,12 +295,3 @@ class JobRepository:
         except ConditionFailed:
             return None
         return from_item(answer["Attributes"])
-
-
-def _placeholders(options: list[str], values: dict[str, Any]) -> str:
-    """Adds ``:s0, :s1, ...`` for ``options`` to ``values`` and returns them joined."""
-    names = []
-    for index, option in enumerate(options):
-        values[f":s{index}"] = _serializer.serialize(option)
-        names.append(f":s{index}")
-    return ", ".join(names)
