@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo bench replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
+.PHONY: help run demo bench catalog openapi replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -66,6 +66,12 @@ test-e2e: venv ## the local stack over HTTP
 
 bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
 	$(PY) -m benchmarks.copy_memory
+
+catalog: venv ## regenerate the model catalog from the provider's schemas (../shared/provider)
+	$(PY) -m ops.build_catalog
+
+openapi: venv ## regenerate docs/openapi.json from the API's routes
+	$(PY) -m ops.export_openapi
 
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)

@@ -6,14 +6,14 @@ here and fail against the real adapter for a reason the port states."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from videohook.catalog import Catalog, Timing
 from videohook.errors import JobNotFound, UpstreamError
 from videohook.logic.pacing import Pacing
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import IN_FLIGHT_STATUSES, CallbackStatus, EventType, JobStatus, sources_of
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
@@ -39,6 +39,11 @@ class InMemoryJobStore:
     def due_jobs(self, now: int, limit: int) -> list[Job]:
         due = [self.jobs[i] for i in self.pending if (self.jobs[i].next_check_at or 0) <= now]
         return sorted(due, key=lambda job: job.next_check_at or 0)[:limit]
+
+    def usage_of(self, owner_id: str, *, created_from: str, created_to: str) -> Iterator[JobSummary]:
+        for job in self.jobs.values():
+            if job.owner_id == owner_id and created_from <= job.created_at <= created_to:
+                yield JobSummary(status=job.status.value, model=job.model, usage=job.usage)
 
     def insert(self, job: Job) -> bool:
         with self._lock:

@@ -69,12 +69,18 @@ def call_api(service: wiring.Container, load_event: Callable[[str], dict[str, An
         path: str | None = None,
         api_key_id: str | None = "client-a",
         headers: dict[str, str] | None = None,
+        path_parameters: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         event = load_event(event_name)
         if body is not None:
             event["body"] = json.dumps(body)
         if path is not None:
             event["path"] = path
+        if path_parameters is not None:
+            event["pathParameters"] = path_parameters
+        if query is not None:
+            event["queryStringParameters"] = query
         event["requestContext"]["identity"]["apiKeyId"] = api_key_id
         if headers:
             event["headers"].update(headers)

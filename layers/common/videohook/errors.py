@@ -38,6 +38,10 @@ class JobNotFound(VideohookError):
     code = "not_found"
 
 
+class ModelNotFound(VideohookError):
+    code = "model_not_found"
+
+
 class NothingToRedeliver(VideohookError):
     code = "nothing_to_redeliver"
 

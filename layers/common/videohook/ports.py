@@ -7,11 +7,11 @@ and tests pass in-memory fakes instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
@@ -61,6 +61,8 @@ class JobStore(Protocol):
     def get_for_owner(self, job_id: str, owner_id: str) -> Job: ...
 
     def due_jobs(self, now: int, limit: int) -> list[Job]: ...
+
+    def usage_of(self, owner_id: str, *, created_from: str, created_to: str) -> Iterator[JobSummary]: ...
 
     def insert(self, job: Job) -> bool: ...
 

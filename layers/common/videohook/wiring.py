@@ -28,10 +28,12 @@ from videohook.adapters.videos import S3VideoStore
 from videohook.adapters.webhooks import PinnedWebhookTransport
 from videohook.callback_guard import CallbackUrlGuard
 from videohook.catalog import Catalog
+from videohook.logic.model_directory import ModelDirectory
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
 from videohook.logic.submit import Submissions, SubmitSettings
+from videohook.logic.usage import UsageReports
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
 from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
@@ -209,6 +211,14 @@ class Container:
             ),
             clock=self.clock,
         )
+
+    @cached_property
+    def model_directory(self) -> ModelDirectory:
+        return ModelDirectory(catalog=self.catalog)
+
+    @cached_property
+    def usage_reports(self) -> UsageReports:
+        return UsageReports(jobs=self.jobs, clock=self.clock)
 
     @cached_property
     def poller(self) -> Poller:

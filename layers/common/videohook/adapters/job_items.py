@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from videohook.models.jobs import Job, Usage
+from videohook.models.jobs import Job, JobSummary, Usage
 
 # Free-form JSON is stored as strings: DynamoDB would turn its floats into Decimals.
 JSON_STRING_FIELDS = ("input", "metadata", "usage")
@@ -29,11 +29,20 @@ def to_item(job: Job, *, pending_partition: str) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> Job:
+    return Job.model_validate(_plain(item))
+
+
+def summary_from_item(item: dict[str, Any]) -> JobSummary:
+    """An item of an index that projects only what a usage report reads."""
+    return JobSummary.model_validate(_plain(item))
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
     plain = {key: _deserializer.deserialize(value) for key, value in item.items()}
     for name in JSON_STRING_FIELDS:
         if isinstance(plain.get(name), str):
             plain[name] = json.loads(plain[name])
-    return Job.model_validate(plain)
+    return plain
 
 
 def json_string(usage: Usage) -> str:

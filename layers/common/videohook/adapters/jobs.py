@@ -9,15 +9,24 @@ the poller still owes work: in flight, or terminal with a notification not yet q
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
-from videohook.adapters.job_items import expression_values, from_item, json_string, placeholders, to_item
+from videohook.adapters.job_items import (
+    expression_values,
+    from_item,
+    json_string,
+    placeholders,
+    summary_from_item,
+    to_item,
+)
 from videohook.errors import JobNotFound
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
+OWNER_INDEX = "ByOwnerCreated"
 PENDING_PARTITION = "pending"
 
 
@@ -61,6 +70,25 @@ class JobRepository:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return jobs[:limit]
+
+    def usage_of(self, owner_id: str, *, created_from: str, created_to: str) -> Iterator[JobSummary]:
+        """The client's jobs created in the range, through the ``ByOwnerCreated`` index."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "owner_id = :owner AND created_at BETWEEN :start AND :end",
+            "ExpressionAttributeValues": expression_values(
+                owner=owner_id, start=created_from, end=created_to
+            ),
+        }
+        while True:
+            with aws_errors("query the client's jobs"):
+                page = self._client.query(**query)
+            for item in page.get("Items", []):
+                yield summary_from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- writes ----------------------------------------------------------------------------
 

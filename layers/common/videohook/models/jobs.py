@@ -56,6 +56,14 @@ class Usage(BaseModel):
         return self.credits_used is None and self.tokens_used is None
 
 
+class JobSummary(BaseModel):
+    """What a usage report reads of a job."""
+
+    status: str
+    model: str
+    usage: Usage | None = None
+
+
 class JobError(BaseModel):
     code: str
     # Provider text can be any length; a callback body must stay small.
