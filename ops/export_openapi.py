@@ -20,7 +20,8 @@ def generated() -> str:
     from videohook.catalog import Catalog
 
     spec = importlib.util.spec_from_file_location("videohook_submit_app", ROOT / "functions/submit/app.py")
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise RuntimeError("functions/submit/app.py cannot be loaded")
     module: Any = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return json.dumps(api_document(module.app, Catalog.load()), indent=2, sort_keys=True) + "\n"
