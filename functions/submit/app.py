@@ -61,13 +61,15 @@ def handle_domain_error(exc: errors.VideohookError) -> Response:
 
 @app.not_found
 def handle_not_found(_: Exception) -> Response:
-    return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route")
+    return error_response(HTTPStatus.NOT_FOUND, errors.ErrorCode.NOT_FOUND, "No such route")
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(_: Exception) -> Response:
     logger.exception("Unexpected error")
-    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong")
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, errors.ErrorCode.INTERNAL_ERROR, "Something went wrong"
+    )
 
 
 def caller() -> str:

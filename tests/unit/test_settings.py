@@ -39,7 +39,7 @@ def test_the_required_variables_are_enough(environment):
     assert settings.aimlapi_api_key_secret_id == "videohook/aimlapi-api-key"
     assert settings.webhook_secret_id == "videohook/webhook-signing-secret"
     assert settings.local_mode is False
-    assert settings.upstream_base_url == "https://api.aimlapi.com"
+    assert str(settings.aimlapi_base_url).rstrip("/") == "https://api.aimlapi.com"
 
 
 def test_the_default_retry_schedule_is_the_designed_one(environment):
@@ -99,7 +99,7 @@ def test_local_mode_and_base_url_come_from_the_environment(environment):
     settings = Settings()
 
     assert settings.local_mode is True
-    assert settings.upstream_base_url == "http://127.0.0.1:8765"
+    assert str(settings.aimlapi_base_url).rstrip("/") == "http://127.0.0.1:8765"
 
 
 def test_settings_are_immutable(environment):

@@ -83,10 +83,6 @@ class Settings(BaseSettings):
             raise ValueError(f"each delay must lie in 0..{MAX_SQS_VISIBILITY_SECONDS} seconds")
         return value
 
-    @property
-    def upstream_base_url(self) -> str:
-        return str(self.aimlapi_base_url).rstrip("/")
-
 
 @cache
 def get_settings() -> Settings:

@@ -150,7 +150,7 @@ class Container:
     def upstream(self) -> UpstreamClient:
         return UpstreamClient(
             catalog=self.catalog,
-            base_url=self.settings.upstream_base_url,
+            base_url=str(self.settings.aimlapi_base_url),
             api_key=self.upstream_api_key,
             session=self.upstream_http,
             timeout_seconds=self.settings.upstream_timeout_seconds,
