@@ -17,8 +17,8 @@ import pytest
 
 import videohook
 from local.resources import TEMPLATE, max_receive_count, template
-from videohook.adapters.jobs import PENDING_INDEX
-from videohook.models.jobs import Job
+from videohook.adapters.jobs import OWNER_INDEX, PENDING_INDEX
+from videohook.models.jobs import Job, JobSummary
 from videohook.models.outcomes import SweepOutcome
 from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS, Settings
 
@@ -89,7 +89,7 @@ def test_the_notify_queue_keeps_messages_longer_than_the_whole_schedule(cfn):
     assert retention > sum(DEFAULT_CALLBACK_RETRY_DELAYS) * 1.1
 
 
-def test_the_pending_index_is_the_one_the_repository_queries(cfn):
+def test_the_indexes_are_the_ones_the_repository_queries(cfn):
     jobs = properties(cfn, "JobsTable")
     indexes = {index["IndexName"]: index for index in jobs["GlobalSecondaryIndexes"]}
 
@@ -98,8 +98,20 @@ def test_the_pending_index_is_the_one_the_repository_queries(cfn):
         {"AttributeName": "pending_partition", "KeyType": "HASH"},
         {"AttributeName": "next_check_at", "KeyType": "RANGE"},
     ]
+    assert indexes[OWNER_INDEX]["KeySchema"] == [
+        {"AttributeName": "owner_id", "KeyType": "HASH"},
+        {"AttributeName": "created_at", "KeyType": "RANGE"},
+    ]
+    # The usage report reads exactly these of each job (JobSummary).
+    assert set(indexes[OWNER_INDEX]["Projection"]["NonKeyAttributes"]) == set(JobSummary.model_fields)
     types = {d["AttributeName"]: d["AttributeType"] for d in jobs["AttributeDefinitions"]}
-    assert types == {"job_id": "S", "pending_partition": "S", "next_check_at": "N"}
+    assert types == {
+        "job_id": "S",
+        "pending_partition": "S",
+        "next_check_at": "N",
+        "owner_id": "S",
+        "created_at": "S",
+    }
     assert jobs["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
 
 
