@@ -1,7 +1,7 @@
 """Invariant 4: a video's copy uses memory independent of its size.
 
 For each size, a fresh process copies a video of that size from the upstream simulator into
-S3 (moto's server, in this parent process) with the production ``VideoStore``, and reports
+S3 (moto's server, in this parent process) with the production ``S3VideoStore``, and reports
 its peak resident memory. If the copy buffered the file, the peak would grow with the size.
 
     .venv/bin/python -m benchmarks.copy_memory [sizes in MiB, default 16 64 256 1024]
