@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
+import traceback
 import warnings
 from multiprocessing.connection import Connection
 from typing import Any
@@ -46,6 +48,8 @@ def _serve(function: str, connection: Connection) -> None:
         try:
             connection.send(("ok", None, module.lambda_handler(event, context)))
         except Exception as exc:  # noqa: BLE001 - the invocation failed, the environment lives on
+            # Lambda writes an unhandled error's stack trace to the function's log; so do we.
+            traceback.print_exc(file=sys.stderr)
             connection.send(("error", type(exc).__name__, None))
 
 
