@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
+from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage, is_success
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
@@ -46,7 +46,7 @@ class DeliveryResult:
 
     @property
     def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return is_success(self.status_code)
 
 
 # --- ports --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the provider and webhook adapters: sessions, success, Retry-After."""
+"""HTTP plumbing shared by the provider and webhook adapters: sessions and Retry-After."""
 
 from __future__ import annotations
 
@@ -22,10 +22,6 @@ def new_session(
     session.mount("https://", mounted)
     session.mount("http://", mounted)
     return session
-
-
-def is_success(status_code: int | None) -> bool:
-    return status_code is not None and 200 <= status_code < 300
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:

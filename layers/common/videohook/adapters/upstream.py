@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from videohook.adapters.http import is_success, retry_after_seconds
+from videohook.adapters.http import retry_after_seconds
 from videohook.adapters.provider_answers import (
     UnreadableAnswer,
     error_message_of,
@@ -34,6 +34,7 @@ from videohook.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from videohook.models.jobs import is_success
 from videohook.observability import logger
 from videohook.ports import UpstreamGeneration
 

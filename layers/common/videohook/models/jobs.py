@@ -20,6 +20,11 @@ from videohook.models.lifecycle import (
 MAX_ERROR_MESSAGE_CHARS = 500
 
 
+def is_success(status_code: int | None) -> bool:
+    """An HTTP answer that means "done": any 2xx."""
+    return status_code is not None and 200 <= status_code < 300
+
+
 def new_job_id(owner_id: str | None = None, idempotency_key: str | None = None) -> str:
     """Random, or derived from the client's idempotency key: a retried submit then finds the
     job its first attempt stored, even if that attempt died before answering."""
@@ -88,7 +93,7 @@ class DeliveryAttempt(BaseModel):
 
     @property
     def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return is_success(self.status_code)
 
 
 class Job(BaseModel):
