@@ -29,6 +29,7 @@ API_KEY = "sim-test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 ERROR_KEYS = {"message", "path", "requestId", "statusCode", "timestamp"}
 TIMEOUT = 5
+LEGACY_USAGE = {"usage": {"tokens_used": 525_000}}
 
 
 @pytest.fixture
@@ -93,7 +94,11 @@ def test_create_alternates_201_and_200_and_answers_queued(sim, http):
         response = create(sim, http)
         statuses.append(response.status_code)
         assert response.json()["status"] == "queued"
-        assert set(response.json()) == {"id", "status"}
+        assert response.json() == {
+            "id": response.json()["id"],
+            "status": "queued",
+            "meta": {"usage": {"tokens_used": 525_000}},
+        }
         ids.append(response.json()["id"])
     assert statuses == [201, 200, 201]
     assert all(uuid.UUID(i).version == 4 for i in ids)
@@ -106,7 +111,7 @@ def test_create_can_answer_generation_id(sim, http):
     sim.id_field = "generation_id"
     response = create(sim, http)
     assert response.status_code == 201
-    assert set(response.json()) == {"generation_id", "status"}
+    assert set(response.json()) == {"generation_id", "status", "meta"}
     gen_id = response.json()["generation_id"]
     assert retrieve(sim, http, gen_id).json()["id"] == gen_id
 
@@ -137,6 +142,7 @@ def test_create_records_the_request(sim, http):
         pytest.param({"model": "gen4_turbo"}, id="unknown-model"),
         pytest.param({"image_url": None}, id="missing-image_url"),
         pytest.param({"image_url": "ftp://example.com/a.png"}, id="bad-image_url-scheme"),
+        pytest.param({"image_url": "http://example.com/a.png"}, id="http-image"),
         pytest.param({"prompt": "x" * 1001}, id="prompt-too-long"),
         pytest.param({"prompt": 42}, id="prompt-not-a-string"),
         pytest.param({"duration": 7}, id="bad-duration"),
@@ -182,7 +188,6 @@ def test_create_rejects_non_json_body(sim, http):
         pytest.param({"seed": 4_294_967_295}, id="seed-max"),
         pytest.param({"prompt": "x" * 1000}, id="prompt-1000"),
         pytest.param({"prompt": None, "ratio": None}, id="minimal"),
-        pytest.param({"image_url": "http://example.com/a.png"}, id="http-image"),
     ],
 )
 def test_create_accepts_valid_bodies(sim, http, overrides):
@@ -229,7 +234,7 @@ def test_progression_generating_then_completed_with_alternating_video_shape(sim,
 
     r1 = retrieve(sim, http, first)
     assert r1.status_code == 200
-    assert r1.json() == {"id": first, "status": "generating", "video": None, "error": None}
+    assert r1.json() == {"id": first, "status": "generating", "video": None, "error": None, "meta": LEGACY_USAGE}
 
     r2 = retrieve(sim, http, first).json()
     assert r2["status"] == "completed"
@@ -288,11 +293,15 @@ def test_fail_marker_ends_with_error(sim, http):
     first = retrieve(sim, http, gen_id).json()
     assert (first["status"], first["error"]) == ("generating", None)
     final = retrieve(sim, http, gen_id).json()
-    assert final == {"id": gen_id, "status": "error", "video": None, "error": MODERATION_ERROR}
-    assert final["error"] == {
-        "name": "GenerationError",
-        "message": "Content moderation rejected the prompt",
+    # The legacy Runway path says what went wrong as a plain string.
+    assert final == {
+        "id": gen_id,
+        "status": "error",
+        "video": None,
+        "error": MODERATION_ERROR["message"],
+        "meta": LEGACY_USAGE,
     }
+    assert final["error"] == "Content moderation rejected the prompt"
 
 
 @pytest.mark.parametrize(
