@@ -12,7 +12,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from local.simulator.contract import generation_route
+
+if TYPE_CHECKING:
+    from videohook.catalog import Catalog
 
 # What the provider charges per generation, as its examples show it.
 CREDITS_PER_GENERATION = 126_000
@@ -122,3 +127,15 @@ def answer_shape(family: str, legacy_vendor: str | None) -> AnswerShape:
     """How a model of ``family`` answers on the universal pair (``legacy_vendor`` None) or
     on the legacy path of ``legacy_vendor``."""
     return LEGACY_SHAPES.get(legacy_vendor or "") or FAMILY_SHAPES.get(family, _DEFAULT)
+
+
+def one_model_per_answer(catalog: Catalog) -> dict[str, str]:
+    """A model for each way of answering (a family on each route it is created on), labelled
+    ``"family@route"``; models with a ``prompt`` come first, so a prompt marker can script
+    their outcome."""
+    chosen: dict[str, str] = {}
+    ranked = sorted(catalog.models(), key=lambda spec: ("prompt" not in spec.parameters.get("properties", {}), spec.id))
+    for spec in ranked:
+        route = generation_route(spec.create_path) or "unrouted"
+        chosen.setdefault(f"{spec.family}@{route}", spec.id)
+    return dict(sorted(chosen.items()))

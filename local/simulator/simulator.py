@@ -97,6 +97,12 @@ class UpstreamSimulator(LoopbackServer):
     def clear_faults(self, kind: str | None = None) -> None:
         self._state.clear_faults(kind)
 
+    def fail_next(self, count: int = 1) -> None:
+        """The next ``count`` generations end as a ``[fail]`` prompt scripts it: for models
+        whose schema has no prompt to carry the marker."""
+        with self._state.lock:
+            self._state.failures_scripted += count
+
     def reset(self) -> None:
         """Forget calls, generations and faults (knobs are kept)."""
         self._state.reset()

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from local.simulator.contract import SUCCESS_STATUSES, final_outcome, is_int
+from local.simulator.contract import FAIL_MARKER, SUCCESS_STATUSES, final_outcome, is_int
 from local.simulator.families import AnswerShape
 
 FAULT_KINDS = ("create", "retrieve", "video")
@@ -111,6 +111,7 @@ class SimulatorState:
         self.generations: dict[str, Generation] = {}
         self.faults: dict[str, list[Fault]] = {kind: [] for kind in FAULT_KINDS}
         self.creates = 0
+        self.failures_scripted = 0  # the next creates that end as if failed by a [fail] marker
 
     def inject(
         self, kind: str, status: int, count: int | None, retry_after: Any, delay: float | None
@@ -134,6 +135,7 @@ class SimulatorState:
             self.calls.clear()
             self.generations.clear()
             self.creates = 0
+            self.failures_scripted = 0
             self.clear_faults()
 
     def take_fault(self, kind: str) -> Fault | None:
@@ -151,7 +153,11 @@ class SimulatorState:
     def create(self, payload: dict[str, Any], shape: AnswerShape, route: str) -> Generation:
         self.creates += 1
         prompt = payload.get("prompt")
-        final_status, final_error = final_outcome(prompt, done=shape.done, failed=shape.failed)
+        script = prompt
+        if self.failures_scripted:
+            self.failures_scripted -= 1
+            script = FAIL_MARKER
+        final_status, final_error = final_outcome(script, done=shape.done, failed=shape.failed)
         generation_id = shape.new_id(payload["model"])
         while generation_id in self.generations:
             generation_id = shape.new_id(payload["model"])
