@@ -24,10 +24,11 @@ from local.upstream_simulator import UpstreamSimulator, answer_shape
 from local.simulator.contract import generation_route
 from local.simulator.families import IdStyle, one_model_per_answer
 from tests.integration.flows import job, notify, tick
-from tests.support import TEST_RETRY_DELAYS, UPSTREAM_KEY, WEBHOOK_SECRET, reconfigure
+from tests.support import TEST_RETRY_DELAYS, UPSTREAM_KEY, WEBHOOK_SECRET, service_container
 from videohook import wiring
 from videohook.catalog import Catalog
 from videohook.catalog.examples import minimal_request
+from videohook.settings import get_settings
 
 CATALOG = Catalog.load()
 MODEL_IDS = [spec.id for spec in CATALOG.models()]
@@ -65,22 +66,30 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield hooks
 
 
-@pytest.fixture
-def service(
-    aws: LocalResources, simulator: UpstreamSimulator, monkeypatch: pytest.MonkeyPatch
-) -> wiring.Container:
-    """The integration suite's service (see conftest), on this module's shared peers."""
-    simulator.polls_to_complete = 1
-    return reconfigure(
-        monkeypatch,
+@pytest.fixture(scope="module")
+def shared_service(aws: LocalResources, simulator: UpstreamSimulator) -> Iterator[wiring.Container]:
+    """The integration suite's service (see conftest) on this module's shared peers, built
+    once: a container per test would spend most of the run creating boto3 clients."""
+    environment = {
         **aws.environment(),
-        AIMLAPI_BASE_URL=simulator.base_url,
-        LOCAL_MODE="true",
-        UPSTREAM_BACKOFF_BASE_SECONDS="0.01",
-        POLL_PACING_SCALE="0",
-        SUBMIT_GRACE_SECONDS="0",
-        CALLBACK_RETRY_DELAYS=",".join(map(str, TEST_RETRY_DELAYS)),
-    )
+        "AIMLAPI_BASE_URL": simulator.base_url,
+        "LOCAL_MODE": "true",
+        "UPSTREAM_BACKOFF_BASE_SECONDS": "0.01",
+        "POLL_PACING_SCALE": "0",
+        "SUBMIT_GRACE_SECONDS": "0",
+        "CALLBACK_RETRY_DELAYS": ",".join(map(str, TEST_RETRY_DELAYS)),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        wiring.reset()
+        yield service_container(get_settings())
+
+
+@pytest.fixture
+def service(shared_service: wiring.Container, simulator: UpstreamSimulator) -> wiring.Container:
+    simulator.polls_to_complete = 1
+    return wiring.install(shared_service)
 
 
 def submit_model(call_api: Callable[..., Any], receiver: WebhookReceiver, model_id: str, **changes: Any) -> str:
