@@ -134,7 +134,9 @@ def one_model_per_answer(catalog: Catalog) -> dict[str, str]:
     ``"family@route"``; models with a ``prompt`` come first, so a prompt marker can script
     their outcome."""
     chosen: dict[str, str] = {}
-    ranked = sorted(catalog.models(), key=lambda spec: ("prompt" not in spec.parameters.get("properties", {}), spec.id))
+    ranked = sorted(
+        catalog.models(), key=lambda spec: ("prompt" not in spec.parameters.get("properties", {}), spec.id)
+    )
     for spec in ranked:
         route = generation_route(spec.create_path) or "unrouted"
         chosen.setdefault(f"{spec.family}@{route}", spec.id)

@@ -3,33 +3,39 @@ request its schema allows, created on the path the catalog names, polled to comp
 through the simulator, copied into S3 and announced by a verified callback. Then each way
 the provider answers (a family on a route) ends a job as it should.
 
-One moto and one simulator serve the whole module: provisioning AWS from the template for
-each of 143 models would be most of the run."""
+One moto and one simulator serve the whole module (``shared_peers``): provisioning AWS from
+the template for each of 143 models would be most of the run."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from standardwebhooks.webhooks import Webhook
 
 from local.receiver import WebhookReceiver
-from local.resources import LocalResources, provision
-from local.upstream_simulator import UpstreamSimulator, answer_shape
+from local.resources import LocalResources
 from local.simulator.contract import generation_route
 from local.simulator.families import IdStyle, one_model_per_answer
+from local.upstream_simulator import UpstreamSimulator, answer_shape
+from tests.integration import shared_peers
 from tests.integration.flows import job, notify, tick
-from tests.support import TEST_RETRY_DELAYS, UPSTREAM_KEY, WEBHOOK_SECRET, service_container
-from videohook import wiring
+from tests.support import WEBHOOK_SECRET
 from videohook.catalog import Catalog
 from videohook.catalog.examples import minimal_request
-from videohook.settings import get_settings
 
+# pytest finds fixtures by name in the module: these replace conftest's per-test peers.
+aws, simulator, receiver, shared_service, service = (
+    shared_peers.aws,
+    shared_peers.simulator,
+    shared_peers.receiver,
+    shared_peers.shared_service,
+    shared_peers.service,
+)
 CATALOG = Catalog.load()
 MODEL_IDS = [spec.id for spec in CATALOG.models()]
 ANSWERS = one_model_per_answer(CATALOG)
@@ -45,54 +51,9 @@ ID_FORMS = {
 }
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalResources]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            yield provision(boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET)
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[UpstreamSimulator]:
-    # The shortest timing: a generation is done at its first retrieve.
-    with UpstreamSimulator(api_key=UPSTREAM_KEY, polls_to_complete=1) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as hooks:
-        yield hooks
-
-
-@pytest.fixture(scope="module")
-def shared_service(aws: LocalResources, simulator: UpstreamSimulator) -> Iterator[wiring.Container]:
-    """The integration suite's service (see conftest) on this module's shared peers, built
-    once: a container per test would spend most of the run creating boto3 clients."""
-    environment = {
-        **aws.environment(),
-        "AIMLAPI_BASE_URL": simulator.base_url,
-        "LOCAL_MODE": "true",
-        "UPSTREAM_BACKOFF_BASE_SECONDS": "0.01",
-        "POLL_PACING_SCALE": "0",
-        "SUBMIT_GRACE_SECONDS": "0",
-        "CALLBACK_RETRY_DELAYS": ",".join(map(str, TEST_RETRY_DELAYS)),
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        wiring.reset()
-        yield service_container(get_settings())
-
-
-@pytest.fixture
-def service(shared_service: wiring.Container, simulator: UpstreamSimulator) -> wiring.Container:
-    simulator.polls_to_complete = 1
-    return wiring.install(shared_service)
-
-
-def submit_model(call_api: Callable[..., Any], receiver: WebhookReceiver, model_id: str, **changes: Any) -> str:
+def submit_model(
+    call_api: Callable[..., Any], receiver: WebhookReceiver, model_id: str, **changes: Any
+) -> str:
     spec = CATALOG.get(model_id)
     assert spec is not None
     body = {"model": model_id, **minimal_request(spec), **changes, "callback_url": receiver.url}

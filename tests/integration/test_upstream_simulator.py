@@ -234,7 +234,13 @@ def test_progression_generating_then_completed_with_alternating_video_shape(sim,
 
     r1 = retrieve(sim, http, first)
     assert r1.status_code == 200
-    assert r1.json() == {"id": first, "status": "generating", "video": None, "error": None, "meta": LEGACY_USAGE}
+    assert r1.json() == {
+        "id": first,
+        "status": "generating",
+        "video": None,
+        "error": None,
+        "meta": LEGACY_USAGE,
+    }
 
     r2 = retrieve(sim, http, first).json()
     assert r2["status"] == "completed"
