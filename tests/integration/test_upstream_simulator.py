@@ -21,8 +21,10 @@ from local.upstream_simulator import (
     GENERATION_PATH,
     MODERATION_ERROR,
     SAMPLE_VIDEO_PATH,
+    UNIVERSAL_PATH,
     UpstreamSimulator,
 )
+from videohook.adapters.provider_answers import parse_create
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sim-test-key-0123456789"
@@ -593,3 +595,82 @@ def test_cli_prints_base_url_and_serves_until_interrupted():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- the whole catalog: the universal pair and the legacy vendor paths ----------------------
+
+
+def post(sim: UpstreamSimulator, http: requests.Session, path: str, payload: dict):
+    return http.post(sim.base_url + path, json=payload, headers=AUTH, timeout=TIMEOUT)
+
+
+def get(sim: UpstreamSimulator, http: requests.Session, path: str, gen_id: str):
+    return http.get(sim.base_url + path, params={"generation_id": gen_id}, headers=AUTH, timeout=TIMEOUT)
+
+
+def test_universal_pair_answers_in_the_models_family_shape(sim, http):
+    sim.polls_to_complete = 1
+    created = post(sim, http, UNIVERSAL_PATH, {"model": "veo2", "prompt": "a fox"})
+    assert created.status_code == 201
+    gen_id = created.json()["id"]
+    assert gen_id.endswith(":veo2") and uuid.UUID(gen_id.removesuffix(":veo2"))
+    assert created.json()["meta"] == {"usage": {"credits_used": 126_000}}
+
+    done = get(sim, http, UNIVERSAL_PATH, gen_id).json()
+    assert done["status"] == "completed"
+    assert done["video"] == {
+        "url": sim.video_url_for(gen_id),
+        "content_type": "video/mp4",
+        "file_name": "1.mp4",
+        "file_size": SAMPLE_VIDEO_PATH.stat().st_size,
+    }
+    # An id holding ":" and "/" still names one downloadable file.
+    assert http.get(done["video"]["url"], timeout=TIMEOUT).content == SAMPLE_VIDEO_PATH.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [
+        pytest.param({"model": "no/such-model", "prompt": "x"}, "no/such-model", id="unknown-model"),
+        pytest.param(
+            {"model": "gen3a_turbo", "image_url": "https://e.com/a.png"}, "not served", id="legacy-only"
+        ),
+        pytest.param({"model": "veo2"}, "prompt: is required", id="missing-required"),
+        pytest.param({"model": "veo2", "prompt": "x", "duration": "8"}, "duration", id="wrong-type"),
+    ],
+)
+def test_universal_pair_rejects_with_400_naming_the_problem(sim, http, payload, named):
+    problem = assert_error_shape(post(sim, http, UNIVERSAL_PATH, payload), 400)
+    assert named in problem["message"]
+    assert sim.generations == {}
+
+
+def test_legacy_minimax_create_answers_generation_id_only_and_the_service_reads_it(sim, http):
+    path = "/v2/generate/video/minimax/generation"
+    created = post(sim, http, path, {"model": "video-01", "prompt": "a kite"})
+    assert created.status_code == 201
+    assert set(created.json()) == {"generation_id"}
+    gen_id = created.json()["generation_id"]
+    assert gen_id.isdigit()
+    assert parse_create(created.json()).id == gen_id
+    # The generation is the legacy path's: the universal pair does not know it.
+    assert_error_shape(get(sim, http, UNIVERSAL_PATH, gen_id), 404)
+    assert get(sim, http, path, gen_id).json()["status"] == "waiting"
+
+
+def test_succeeded_families_fail_with_failed_and_kling_errors_are_validation_answers(sim, http):
+    sim.polls_to_complete = 1
+    seedance = post(
+        sim, http, UNIVERSAL_PATH, {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a [fail]"}
+    )
+    failed = get(sim, http, UNIVERSAL_PATH, seedance.json()["id"]).json()
+    assert (failed["status"], failed["error"]) == ("failed", MODERATION_ERROR)
+
+    sim.fail_next()
+    kling = post(
+        sim, http, UNIVERSAL_PATH, {"model": "kling-video/v1/standard/text-to-video", "prompt": "sea"}
+    )
+    error = get(sim, http, UNIVERSAL_PATH, kling.json()["id"]).json()["error"]
+    assert error == {
+        "detail": [{"loc": ["body", "prompt"], "msg": MODERATION_ERROR["message"], "type": "value_error"}]
+    }
