@@ -15,7 +15,7 @@ from local.simulator.simulator import UpstreamSimulator
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m local.simulator",
-        description="Serve a simulator of the AI/ML API Runway video endpoints on loopback.",
+        description="Serve a simulator of the AI/ML API video endpoints on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=8089, help="port (0: any free port)")
@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="complete generations after this many seconds instead of after N polls",
     )
-    parser.add_argument("--video-shape", choices=VIDEO_SHAPES, default="alternate")
-    parser.add_argument("--id-field", choices=ID_FIELDS, default="id")
+    parser.add_argument(
+        "--video-shape", choices=VIDEO_SHAPES, default=None, help="for every family (default: its own)"
+    )
+    parser.add_argument(
+        "--id-field", choices=ID_FIELDS, default=None, help="for every family (default: its own)"
+    )
     args = parser.parse_args(argv)
 
     sim = UpstreamSimulator(

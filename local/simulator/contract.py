@@ -1,6 +1,7 @@
-"""What the provider promises (see docs "The upstream contract"): the routes, the create
-body's schema, the status words, the shape of a retrieve's ``video`` and of error bodies.
-Nothing here knows about sockets or state."""
+"""What the provider promises (see docs "The upstream contract" and
+``/work/shared/provider/README.md``): the routes, which models each serves, the create body's
+schema (the catalog's, the very schemas the service validates with), the status words and
+the shape of error bodies. Nothing here knows about sockets or state."""
 
 from __future__ import annotations
 
@@ -11,28 +12,22 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-GENERATION_PATH = "/v2/generate/video/runway/generation"
+from videohook.catalog import Catalog, ModelSpec
+
+UNIVERSAL_PATH = "/v2/video/generations"
+GENERATION_PATH = "/v2/generate/video/runway/generation"  # where the product began
+LEGACY_VENDORS = ("runway", "kling", "minimax", "google", "alibaba", "bytedance", "pixverse")
+LEGACY_PATH = re.compile(r"/v2/generate/video/([a-z]+)/generation")
 FILES_PREFIX = "/files/"
 SAMPLE_VIDEO_PATH = Path(__file__).resolve().parent.parent / "assets" / "sample.mp4"
 
-MODEL_RATIOS: dict[str, tuple[str, ...]] = {
-    "gen3a_turbo": ("16:9", "9:16"),
-    "runway/gen4_turbo": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
-}
-LAST_IMAGE_MODELS = frozenset({"gen3a_turbo"})
-DURATIONS = (5, 10)
-MAX_PROMPT_CHARS = 1000
-MAX_SEED = 4_294_967_295
-IMAGE_URL_PREFIXES = ("https://", "http://", "data:")
-KNOWN_FIELDS = frozenset({"model", "prompt", "image_url", "last_image_url", "duration", "ratio", "seed"})
-
-IN_FLIGHT_STATUS = "generating"
 SUCCESS_STATUSES = frozenset({"completed", "succeeded"})
 # Prompt markers script a generation's outcome.
 FAIL_MARKER = "[fail]"
 STATUS_MARKER = re.compile(r"\[status:([^\]\s]+)\]")
 MODERATION_ERROR = {"name": "GenerationError", "message": "Content moderation rejected the prompt"}
 
+# Knobs that override every family's answer: the shape of ``video`` and the create's id key.
 VIDEO_SHAPES = ("alternate", "list", "object")
 ID_FIELDS = ("id", "generation_id")
 
@@ -50,88 +45,59 @@ ERROR_MESSAGES = {
 }
 
 
-def validate_create_body(payload: Any, *, reject_unknown_fields: bool = True) -> list[str]:
-    """Check a create body against the provider's schema; return the problems found."""
+def generation_route(path: str) -> str | None:
+    """The route a path names: ``"universal"``, a legacy vendor, or None."""
+    path = path.rstrip("/")
+    if path == UNIVERSAL_PATH:
+        return "universal"
+    match = LEGACY_PATH.fullmatch(path)
+    return match[1] if match and match[1] in LEGACY_VENDORS else None
+
+
+def serves(route: str, spec: ModelSpec) -> bool:
+    """Whether ``route`` serves the model: the paths the catalog names for it, and a legacy
+    vendor path for that vendor's own models."""
+    if route == "universal":
+        return spec.create_path == UNIVERSAL_PATH
+    return spec.legacy_path == f"/v2/generate/video/{route}/generation" or spec.family == route
+
+
+def check_create_body(
+    payload: Any, route: str, *, reject_unknown_fields: bool = True
+) -> tuple[ModelSpec | None, list[str]]:
+    """The model a create body asks for and the problems with the body (none: accepted)."""
     if not isinstance(payload, dict):
-        return ["body must be a JSON object"]
-    problems: list[str] = []
-    if reject_unknown_fields:
-        unknown = sorted(set(payload) - KNOWN_FIELDS)
-        if unknown:
-            problems.append(f"unknown field(s): {', '.join(unknown)}")
-
+        return None, ["body must be a JSON object"]
     model = payload.get("model")
-    model_ok = isinstance(model, str) and model in MODEL_RATIOS
-    if "model" not in payload:
-        problems.append("model is required")
-    elif not model_ok:
-        problems.append(f"model must be one of: {', '.join(MODEL_RATIOS)}")
-
-    if "image_url" not in payload:
-        problems.append("image_url is required")
-    elif not _valid_image_url(payload["image_url"]):
-        problems.append("image_url must be an https URL or a data URI")
-
-    if "prompt" in payload:
-        prompt = payload["prompt"]
-        if not isinstance(prompt, str):
-            problems.append("prompt must be a string")
-        elif len(prompt) > MAX_PROMPT_CHARS:
-            problems.append(f"prompt must be at most {MAX_PROMPT_CHARS} characters")
-
-    if "duration" in payload and not (is_int(payload["duration"]) and payload["duration"] in DURATIONS):
-        problems.append(f"duration must be one of: {', '.join(map(str, DURATIONS))}")
-
-    if "ratio" in payload:
-        ratio = payload["ratio"]
-        allowed = (
-            MODEL_RATIOS[model]
-            if model_ok
-            else tuple(dict.fromkeys(r for rs in MODEL_RATIOS.values() for r in rs))
-        )
-        if not (isinstance(ratio, str) and ratio in allowed):
-            suffix = f" for model {model}" if model_ok else ""
-            problems.append(f"ratio must be one of: {', '.join(allowed)}{suffix}")
-
-    if "seed" in payload and not (is_int(payload["seed"]) and 0 <= payload["seed"] <= MAX_SEED):
-        problems.append(f"seed must be an integer between 0 and {MAX_SEED}")
-
-    if "last_image_url" in payload:
-        if model_ok and model not in LAST_IMAGE_MODELS:
-            problems.append(f"last_image_url is not supported by model {model}")
-        elif not _valid_image_url(payload["last_image_url"]):
-            problems.append("last_image_url must be an https URL or a data URI")
-    return problems
+    if model is None:
+        return None, ["model is required"]
+    spec = Catalog.load().get(model) if isinstance(model, str) else None
+    # Aliases are the service's names; upstream knows only the ids.
+    if spec is None or spec.id != model:
+        return None, [f"model {model!r} is not a video model"]
+    if not serves(route, spec):
+        return None, [f"model {model!r} is not served on this path"]
+    params = {name: value for name, value in payload.items() if name != "model"}
+    problems = Catalog.load().validate(model, params)
+    if not reject_unknown_fields:
+        problems = [problem for problem in problems if not problem.reason.startswith("is not a field")]
+    return spec, [f"{problem.field}: {problem.reason}" for problem in problems]
 
 
 def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _valid_image_url(value: Any) -> bool:
-    return isinstance(value, str) and any(
-        value.startswith(prefix) and len(value) > len(prefix) for prefix in IMAGE_URL_PREFIXES
-    )
-
-
-def final_outcome(prompt: str | None) -> tuple[str, Any]:
-    """The (final status, final error) a prompt's markers script."""
-    text = prompt or ""
-    status, error = "completed", None
+def final_outcome(prompt: str | None, *, done: str, failed: str) -> tuple[str, Any]:
+    """The (final status, final error) a prompt's markers script, in a family's words."""
+    text = prompt if isinstance(prompt, str) else ""
+    status, error = done, None
     if FAIL_MARKER in text:
-        status, error = "error", dict(MODERATION_ERROR)
+        status, error = failed, dict(MODERATION_ERROR)
     match = STATUS_MARKER.search(text)
     if match:
         status = match.group(1)
     return status, error
-
-
-def render_video(url: str, shape: str, index: int) -> Any:
-    """The retrieve answer's ``video``: a list of URLs or an object, both seen in the reference
-    (``alternate``: odd generations get the list)."""
-    if shape == "alternate":
-        shape = "list" if index % 2 == 1 else "object"
-    return [url] if shape == "list" else {"url": url}
 
 
 def error_body(status: int, path: str, message: str | None = None) -> dict[str, Any]:

@@ -110,7 +110,7 @@ class SimulatorHandler(LoopbackHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if head:
-            _close_iterable(chunks)
+            close_iterable(chunks)
             return
         limit = length
         if answer.truncate_at is not None:
@@ -124,7 +124,7 @@ class SimulatorHandler(LoopbackHandler):
                 self.wfile.write(piece)
                 sent += len(piece)
         finally:
-            _close_iterable(chunks)
+            close_iterable(chunks)
         if sent < length:
             # Truncated on purpose (or a short factory body): the framing is broken, so
             # really close the socket for the client to see an incomplete read.
@@ -136,7 +136,7 @@ class SimulatorHandler(LoopbackHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
 
-def _close_iterable(chunks: Iterable[bytes]) -> None:
+def close_iterable(chunks: Iterable[bytes]) -> None:
     close = getattr(chunks, "close", None)
     if callable(close):
         close()

@@ -1,6 +1,7 @@
-"""``UpstreamSimulator``: the AI/ML API Runway endpoints, in-process, over real HTTP on
-loopback. It routes each request, applies a scripted fault or answers by the contract, and
-records the call."""
+"""``UpstreamSimulator``: the AI/ML API video endpoints (the universal pair and the legacy
+per-vendor paths, for every catalog model), in-process, over real HTTP on loopback. It
+routes each request, applies a scripted fault or answers by the contract in the model
+family's shape, and records the call."""
 
 from __future__ import annotations
 
@@ -9,20 +10,20 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from local.loopback import LoopbackServer
 from local.simulator.contract import (
     FILES_PREFIX,
-    GENERATION_PATH,
     ID_FIELDS,
     SAMPLE_VIDEO_PATH,
     VIDEO_SHAPES,
+    check_create_body,
     format_retry_after,
-    render_video,
-    validate_create_body,
+    generation_route,
 )
-from local.simulator.http import Answer, SimulatorHandler
+from local.simulator.families import answer_shape, render_reference_video
+from local.simulator.http import Answer, SimulatorHandler, close_iterable
 from local.simulator.state import FAULT_KINDS, Call, Generation, RequestHeaders, SimulatorState
 
 VideoBodyFactory = Callable[[str], tuple[int, Iterable[bytes]]]
@@ -41,8 +42,8 @@ class UpstreamSimulator(LoopbackServer):
         api_key: str | None = None,
         polls_to_complete: int = 2,
         seconds_to_complete: float | None = None,
-        video_shape: str = "alternate",
-        id_field: str = "id",
+        video_shape: str | None = None,
+        id_field: str | None = None,
         create_status: int | str = "alternate",
         video_bytes: bytes | None = None,
         video_body_factory: VideoBodyFactory | None = None,
@@ -51,9 +52,9 @@ class UpstreamSimulator(LoopbackServer):
         reject_unknown_fields: bool = True,
         create_latency_seconds: float = 0.0,
     ) -> None:
-        if video_shape not in VIDEO_SHAPES:
+        if video_shape is not None and video_shape not in VIDEO_SHAPES:
             raise ValueError(f"video_shape must be one of {VIDEO_SHAPES}")
-        if id_field not in ID_FIELDS:
+        if id_field is not None and id_field not in ID_FIELDS:
             raise ValueError(f"id_field must be one of {ID_FIELDS}")
         if polls_to_complete < 1:
             raise ValueError("polls_to_complete must be >= 1")
@@ -61,6 +62,7 @@ class UpstreamSimulator(LoopbackServer):
         self.api_key = api_key
         self.polls_to_complete = polls_to_complete
         self.seconds_to_complete = seconds_to_complete
+        # None: each family's own shape and create id key; a value overrides every family.
         self.video_shape = video_shape
         self.id_field = id_field
         self.create_status = create_status  # "alternate" (201, 200, ...) or a fixed status
@@ -95,6 +97,12 @@ class UpstreamSimulator(LoopbackServer):
     def clear_faults(self, kind: str | None = None) -> None:
         self._state.clear_faults(kind)
 
+    def fail_next(self, count: int = 1) -> None:
+        """The next ``count`` generations end as a ``[fail]`` prompt scripts it: for models
+        whose schema has no prompt to carry the marker."""
+        with self._state.lock:
+            self._state.failures_scripted += count
+
     def reset(self) -> None:
         """Forget calls, generations and faults (knobs are kept)."""
         self._state.reset()
@@ -115,7 +123,8 @@ class UpstreamSimulator(LoopbackServer):
         return self._state.snapshot()
 
     def video_url_for(self, gen_id: str) -> str:
-        return f"{self.base_url}{FILES_PREFIX}{gen_id}.mp4"
+        # Ids may hold ":" and "/" (``<uuid>:kling-video/v1/...``): one path segment, encoded.
+        return f"{self.base_url}{FILES_PREFIX}{quote(gen_id, safe='')}.mp4"
 
     def video_bytes_for(self, gen_id: str) -> bytes:
         """The full bytes served (or that would be served) for a generation's video."""
@@ -131,7 +140,7 @@ class UpstreamSimulator(LoopbackServer):
         split = urlsplit(raw_path)
         path = split.path
         query = parse_qs(split.query, keep_blank_values=True)
-        kind = _route(method, path)
+        kind, route = _route(method, path)
         payload = _parse_json(body)
         with self._state.lock:
             fault = self._state.take_fault(kind)
@@ -141,9 +150,9 @@ class UpstreamSimulator(LoopbackServer):
                     answer.headers["Retry-After"] = format_retry_after(fault.retry_after)
                 answer.delay = fault.delay
             elif kind == "create":
-                answer = self._create(headers, payload, raw_path)
+                answer = self._create(headers, payload, route, raw_path)
             elif kind == "retrieve":
-                answer = self._retrieve(headers, query, raw_path)
+                answer = self._retrieve(headers, query, route, raw_path)
             elif kind == "video":
                 answer = self._video(path, raw_path)
             else:
@@ -166,25 +175,31 @@ class UpstreamSimulator(LoopbackServer):
             return Answer.error(401, raw_path, "Invalid API key")
         return None
 
-    def _create(self, headers: RequestHeaders, payload: Any, raw_path: str) -> Answer:
+    def _create(self, headers: RequestHeaders, payload: Any, route: str, raw_path: str) -> Answer:
         denied = self._check_auth(headers, raw_path)
         if denied is not None:
             return denied
         if payload is None:
             return Answer.error(400, raw_path, "Request body must be a JSON object")
-        problems = validate_create_body(payload, reject_unknown_fields=self.reject_unknown_fields)
-        if problems:
-            return Answer.error(400, raw_path, "; ".join(problems))
+        spec, problems = check_create_body(payload, route, reject_unknown_fields=self.reject_unknown_fields)
+        if spec is None or problems:
+            return Answer.error(400, raw_path, "Invalid request: " + "; ".join(problems))
         if self.create_latency_seconds:
             self.stopping.wait(self.create_latency_seconds)
-        generation = self._state.create(payload)
+        shape = answer_shape(spec.family, None if route == "universal" else route)
+        generation = self._state.create(payload, shape, route)
         if self.create_status == "alternate":
             status = 201 if generation.index % 2 == 1 else 200
         else:
             status = int(self.create_status)
-        return Answer.json(status, {self.id_field: generation.id, "status": "queued"})
+        if self.id_field is None and shape.create_id_key == "generation_id":
+            return Answer.json(status, {"generation_id": generation.id})  # legacy MiniMax, nothing more
+        id_key = self.id_field or "id"
+        return Answer.json(status, {id_key: generation.id, "status": "queued", "meta": shape.usage()})
 
-    def _retrieve(self, headers: RequestHeaders, query: dict[str, list[str]], raw_path: str) -> Answer:
+    def _retrieve(
+        self, headers: RequestHeaders, query: dict[str, list[str]], route: str, raw_path: str
+    ) -> Answer:
         denied = self._check_auth(headers, raw_path)
         if denied is not None:
             return denied
@@ -192,28 +207,35 @@ class UpstreamSimulator(LoopbackServer):
         if not gen_id:
             return Answer.error(400, raw_path, "generation_id is required")
         generation = self._state.generations.get(gen_id)
-        if generation is None:
+        if generation is None or generation.route != route:
             return Answer.error(404, raw_path, f"Generation {gen_id} not found")
         generation.advance(
             seconds_to_complete=self.seconds_to_complete, polls_to_complete=self.polls_to_complete
         )
-        video = (
-            render_video(self.video_url_for(gen_id), self.video_shape, generation.index)
-            if generation.has_video
-            else None
-        )
+        shape = generation.shape
         return Answer.json(
             200,
             {
                 "id": generation.id,
                 "status": generation.status,
-                "video": video,
-                "error": generation.final_error if generation.finished else None,
+                "video": self._render_video(generation) if generation.has_video else None,
+                "error": shape.render_error(generation.final_error) if generation.finished else None,
+                "meta": shape.usage(),
             },
         )
 
+    def _render_video(self, generation: Generation) -> Any:
+        url = self.video_url_for(generation.id)
+        if self.video_shape is not None:
+            return render_reference_video(url, self.video_shape, generation.index)
+        length, chunks = self._video_body(generation.id)
+        close_iterable(chunks)  # asked for its length only
+        return generation.shape.render_video(
+            url, file_name=f"{generation.index}.mp4", file_size=length, index=generation.index
+        )
+
     def _video(self, path: str, raw_path: str) -> Answer:
-        gen_id = path[len(FILES_PREFIX) : -len(".mp4")]
+        gen_id = unquote(path[len(FILES_PREFIX) : -len(".mp4")])
         if gen_id not in self._state.generations:
             return Answer.error(404, raw_path, "File not found")
         if self.video_status is not None:
@@ -238,17 +260,19 @@ class UpstreamSimulator(LoopbackServer):
         return len(data), (data,)
 
 
-def _route(method: str, path: str) -> str:
-    if path.rstrip("/") == GENERATION_PATH:
-        return {"POST": "create", "GET": "retrieve"}.get(method, "other")
+def _route(method: str, path: str) -> tuple[str, str]:
+    """The call's kind and, for generation calls, its route (see ``generation_route``)."""
+    route = generation_route(path)
+    if route is not None:
+        return {"POST": "create", "GET": "retrieve"}.get(method, "other"), route
     if (
         method in ("GET", "HEAD")
         and path.startswith(FILES_PREFIX)
         and path.endswith(".mp4")
         and "/" not in path[len(FILES_PREFIX) :]
     ):
-        return "video"
-    return "other"
+        return "video", ""
+    return "other", ""
 
 
 def _parse_json(body: bytes) -> Any:

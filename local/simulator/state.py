@@ -7,12 +7,12 @@ from __future__ import annotations
 import copy
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from local.simulator.contract import IN_FLIGHT_STATUS, SUCCESS_STATUSES, final_outcome, is_int
+from local.simulator.contract import FAIL_MARKER, SUCCESS_STATUSES, final_outcome, is_int
+from local.simulator.families import AnswerShape
 
 FAULT_KINDS = ("create", "retrieve", "video")
 
@@ -71,7 +71,9 @@ class Generation:
     request: dict[str, Any]
     created_at: float  # time.monotonic() at create
     final_status: str
-    final_error: Any
+    final_error: Any  # as scripted ({name, message}); ``shape`` renders it
+    shape: AnswerShape  # how this generation's family answers on the path it was created on
+    route: str  # "universal" or the legacy vendor path it was created on
     status: str = "queued"  # the status last reported
     retrieves: int = 0  # successful (non-faulted) retrieves so far
     finished: bool = False  # the final status has been reported
@@ -91,7 +93,7 @@ class Generation:
         else:
             done = self.retrieves >= max(1, int(polls_to_complete))
         self.finished = done
-        self.status = self.final_status if done else IN_FLIGHT_STATUS
+        self.status = self.final_status if done else self.shape.in_flight_status(self.retrieves)
 
 
 @dataclass
@@ -109,6 +111,7 @@ class SimulatorState:
         self.generations: dict[str, Generation] = {}
         self.faults: dict[str, list[Fault]] = {kind: [] for kind in FAULT_KINDS}
         self.creates = 0
+        self.failures_scripted = 0  # the next creates that end as if failed by a [fail] marker
 
     def inject(
         self, kind: str, status: int, count: int | None, retry_after: Any, delay: float | None
@@ -132,6 +135,7 @@ class SimulatorState:
             self.calls.clear()
             self.generations.clear()
             self.creates = 0
+            self.failures_scripted = 0
             self.clear_faults()
 
     def take_fault(self, kind: str) -> Fault | None:
@@ -146,12 +150,19 @@ class SimulatorState:
                 queue.pop(0)
         return fault
 
-    def create(self, payload: dict[str, Any]) -> Generation:
+    def create(self, payload: dict[str, Any], shape: AnswerShape, route: str) -> Generation:
         self.creates += 1
         prompt = payload.get("prompt")
-        final_status, final_error = final_outcome(prompt)
+        script = prompt
+        if self.failures_scripted:
+            self.failures_scripted -= 1
+            script = FAIL_MARKER
+        final_status, final_error = final_outcome(script, done=shape.done, failed=shape.failed)
+        generation_id = shape.new_id(payload["model"])
+        while generation_id in self.generations:
+            generation_id = shape.new_id(payload["model"])
         generation = Generation(
-            id=str(uuid.uuid4()),
+            id=generation_id,
             index=self.creates,
             model=payload["model"],
             prompt=prompt,
@@ -159,6 +170,8 @@ class SimulatorState:
             created_at=time.monotonic(),
             final_status=final_status,
             final_error=final_error,
+            shape=shape,
+            route=route,
         )
         self.generations[generation.id] = generation
         return generation

@@ -21,14 +21,17 @@ from local.upstream_simulator import (
     GENERATION_PATH,
     MODERATION_ERROR,
     SAMPLE_VIDEO_PATH,
+    UNIVERSAL_PATH,
     UpstreamSimulator,
 )
+from videohook.adapters.provider_answers import parse_create
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sim-test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 ERROR_KEYS = {"message", "path", "requestId", "statusCode", "timestamp"}
 TIMEOUT = 5
+LEGACY_USAGE = {"usage": {"tokens_used": 525_000}}
 
 
 @pytest.fixture
@@ -93,7 +96,11 @@ def test_create_alternates_201_and_200_and_answers_queued(sim, http):
         response = create(sim, http)
         statuses.append(response.status_code)
         assert response.json()["status"] == "queued"
-        assert set(response.json()) == {"id", "status"}
+        assert response.json() == {
+            "id": response.json()["id"],
+            "status": "queued",
+            "meta": {"usage": {"tokens_used": 525_000}},
+        }
         ids.append(response.json()["id"])
     assert statuses == [201, 200, 201]
     assert all(uuid.UUID(i).version == 4 for i in ids)
@@ -106,7 +113,7 @@ def test_create_can_answer_generation_id(sim, http):
     sim.id_field = "generation_id"
     response = create(sim, http)
     assert response.status_code == 201
-    assert set(response.json()) == {"generation_id", "status"}
+    assert set(response.json()) == {"generation_id", "status", "meta"}
     gen_id = response.json()["generation_id"]
     assert retrieve(sim, http, gen_id).json()["id"] == gen_id
 
@@ -137,6 +144,7 @@ def test_create_records_the_request(sim, http):
         pytest.param({"model": "gen4_turbo"}, id="unknown-model"),
         pytest.param({"image_url": None}, id="missing-image_url"),
         pytest.param({"image_url": "ftp://example.com/a.png"}, id="bad-image_url-scheme"),
+        pytest.param({"image_url": "http://example.com/a.png"}, id="http-image"),
         pytest.param({"prompt": "x" * 1001}, id="prompt-too-long"),
         pytest.param({"prompt": 42}, id="prompt-not-a-string"),
         pytest.param({"duration": 7}, id="bad-duration"),
@@ -182,7 +190,6 @@ def test_create_rejects_non_json_body(sim, http):
         pytest.param({"seed": 4_294_967_295}, id="seed-max"),
         pytest.param({"prompt": "x" * 1000}, id="prompt-1000"),
         pytest.param({"prompt": None, "ratio": None}, id="minimal"),
-        pytest.param({"image_url": "http://example.com/a.png"}, id="http-image"),
     ],
 )
 def test_create_accepts_valid_bodies(sim, http, overrides):
@@ -229,7 +236,13 @@ def test_progression_generating_then_completed_with_alternating_video_shape(sim,
 
     r1 = retrieve(sim, http, first)
     assert r1.status_code == 200
-    assert r1.json() == {"id": first, "status": "generating", "video": None, "error": None}
+    assert r1.json() == {
+        "id": first,
+        "status": "generating",
+        "video": None,
+        "error": None,
+        "meta": LEGACY_USAGE,
+    }
 
     r2 = retrieve(sim, http, first).json()
     assert r2["status"] == "completed"
@@ -288,11 +301,15 @@ def test_fail_marker_ends_with_error(sim, http):
     first = retrieve(sim, http, gen_id).json()
     assert (first["status"], first["error"]) == ("generating", None)
     final = retrieve(sim, http, gen_id).json()
-    assert final == {"id": gen_id, "status": "error", "video": None, "error": MODERATION_ERROR}
-    assert final["error"] == {
-        "name": "GenerationError",
-        "message": "Content moderation rejected the prompt",
+    # The legacy Runway path says what went wrong as a plain string.
+    assert final == {
+        "id": gen_id,
+        "status": "error",
+        "video": None,
+        "error": MODERATION_ERROR["message"],
+        "meta": LEGACY_USAGE,
     }
+    assert final["error"] == "Content moderation rejected the prompt"
 
 
 @pytest.mark.parametrize(
@@ -578,3 +595,82 @@ def test_cli_prints_base_url_and_serves_until_interrupted():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- the whole catalog: the universal pair and the legacy vendor paths ----------------------
+
+
+def post(sim: UpstreamSimulator, http: requests.Session, path: str, payload: dict):
+    return http.post(sim.base_url + path, json=payload, headers=AUTH, timeout=TIMEOUT)
+
+
+def get(sim: UpstreamSimulator, http: requests.Session, path: str, gen_id: str):
+    return http.get(sim.base_url + path, params={"generation_id": gen_id}, headers=AUTH, timeout=TIMEOUT)
+
+
+def test_universal_pair_answers_in_the_models_family_shape(sim, http):
+    sim.polls_to_complete = 1
+    created = post(sim, http, UNIVERSAL_PATH, {"model": "veo2", "prompt": "a fox"})
+    assert created.status_code == 201
+    gen_id = created.json()["id"]
+    assert gen_id.endswith(":veo2") and uuid.UUID(gen_id.removesuffix(":veo2"))
+    assert created.json()["meta"] == {"usage": {"credits_used": 126_000}}
+
+    done = get(sim, http, UNIVERSAL_PATH, gen_id).json()
+    assert done["status"] == "completed"
+    assert done["video"] == {
+        "url": sim.video_url_for(gen_id),
+        "content_type": "video/mp4",
+        "file_name": "1.mp4",
+        "file_size": SAMPLE_VIDEO_PATH.stat().st_size,
+    }
+    # An id holding ":" and "/" still names one downloadable file.
+    assert http.get(done["video"]["url"], timeout=TIMEOUT).content == SAMPLE_VIDEO_PATH.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [
+        pytest.param({"model": "no/such-model", "prompt": "x"}, "no/such-model", id="unknown-model"),
+        pytest.param(
+            {"model": "gen3a_turbo", "image_url": "https://e.com/a.png"}, "not served", id="legacy-only"
+        ),
+        pytest.param({"model": "veo2"}, "prompt: is required", id="missing-required"),
+        pytest.param({"model": "veo2", "prompt": "x", "duration": "8"}, "duration", id="wrong-type"),
+    ],
+)
+def test_universal_pair_rejects_with_400_naming_the_problem(sim, http, payload, named):
+    problem = assert_error_shape(post(sim, http, UNIVERSAL_PATH, payload), 400)
+    assert named in problem["message"]
+    assert sim.generations == {}
+
+
+def test_legacy_minimax_create_answers_generation_id_only_and_the_service_reads_it(sim, http):
+    path = "/v2/generate/video/minimax/generation"
+    created = post(sim, http, path, {"model": "video-01", "prompt": "a kite"})
+    assert created.status_code == 201
+    assert set(created.json()) == {"generation_id"}
+    gen_id = created.json()["generation_id"]
+    assert gen_id.isdigit()
+    assert parse_create(created.json()).id == gen_id
+    # The generation is the legacy path's: the universal pair does not know it.
+    assert_error_shape(get(sim, http, UNIVERSAL_PATH, gen_id), 404)
+    assert get(sim, http, path, gen_id).json()["status"] == "waiting"
+
+
+def test_succeeded_families_fail_with_failed_and_kling_errors_are_validation_answers(sim, http):
+    sim.polls_to_complete = 1
+    seedance = post(
+        sim, http, UNIVERSAL_PATH, {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a [fail]"}
+    )
+    failed = get(sim, http, UNIVERSAL_PATH, seedance.json()["id"]).json()
+    assert (failed["status"], failed["error"]) == ("failed", MODERATION_ERROR)
+
+    sim.fail_next()
+    kling = post(
+        sim, http, UNIVERSAL_PATH, {"model": "kling-video/v1/standard/text-to-video", "prompt": "sea"}
+    )
+    error = get(sim, http, UNIVERSAL_PATH, kling.json()["id"]).json()["error"]
+    assert error == {
+        "detail": [{"loc": ["body", "prompt"], "msg": MODERATION_ERROR["message"], "type": "value_error"}]
+    }
