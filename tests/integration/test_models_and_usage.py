@@ -82,6 +82,7 @@ def test_usage_counts_the_callers_jobs_by_status_and_model_and_sums_credits(
         call_api("submit_get_generation", path=f"/v1/generations/{i}")[1]["usage"] or {} for i in job_ids
     ]
     assert body["tokens_used"] == sum(usage.get("tokens_used", 0) for usage in usages)
+    assert body["tokens_used"] > 0  # the legacy Runway path reports tokens_used
     assert body["credits_used"] == sum(usage.get("credits_used", 0) for usage in usages)
     assert body["tokens_used"] == sum(row["tokens_used"] for row in body["by_model"].values())
 
