@@ -13,15 +13,14 @@ from standardwebhooks.webhooks import Webhook
 from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage, RecordingTransport
 from tests.support import WEBHOOK_SECRET, guard_resolving
 from videohook.logic.notify import DeliveryRetryScheduled, Notifier, NotifySettings
-from videohook.models.clock import iso
+from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, StoredVideo
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import DeliveryOutcome
 from videohook.signing import WebhookSigner
 
-# Signatures carry this time, and verifiers refuse stale ones: the clock is today.
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DELAYS = (10, 100)
 COMPLETED = NotificationMessage(job_id="gen_1", event_type=EventType.COMPLETED)
 
@@ -39,7 +38,8 @@ class World:
             signer=lambda: WebhookSigner((WEBHOOK_SECRET,)),
             guard=guard_resolving(dns),
             settings=NotifySettings(retry_delays=DELAYS, presigned_url_ttl_seconds=600),
-            clock=lambda: NOW,
+            # Signatures carry the clock's time and verifiers refuse stale ones: a real clock.
+            clock=utc_now,
         )
         self.jobs.insert(
             Job(
