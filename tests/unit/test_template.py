@@ -143,6 +143,7 @@ def test_every_required_setting_is_set_for_every_function(cfn):
         "NOTIFY_DEAD_LETTER_QUEUE_URL",
         "AIMLAPI_API_KEY_SECRET_ID",
         "WEBHOOK_SECRET_ID",
+        "EVENT_BUS_NAME",
     }
     assert required <= set(variables)
     assert variables["CALLBACK_RETRY_DELAYS"] == {"Ref": "CallbackRetryDelays"}

@@ -111,6 +111,10 @@ class JobStore(Protocol):
         self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int | None
     ) -> Job | None: ...
 
+    def mark_event_published(
+        self, job_id: str, owner: str, *, event: EventType, published_at: str, done: bool
+    ) -> Job | None: ...
+
     def release(self, job_id: str, owner: str) -> None: ...
 
     def record_delivery(
@@ -138,6 +142,14 @@ class VideoStorage(Protocol):
     def find_copy(self, key: str, upstream_id: str) -> StoredVideo | None: ...
 
     def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str: ...
+
+    def put_manifest(self, job_id: str, document: dict[str, Any]) -> None: ...
+
+
+class DomainEvents(Protocol):
+    """The service's own event bus: one event per finished job, for downstream consumers."""
+
+    def publish(self, event: EventType, detail: dict[str, Any]) -> None: ...
 
 
 class NotificationQueue(Protocol):

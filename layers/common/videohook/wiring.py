@@ -19,6 +19,7 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
+from videohook.adapters.events import EventBridgeDomainEvents
 from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
@@ -34,7 +35,7 @@ from videohook.logic.poll import Poller, PollSettings
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
+from videohook.ports import CallbackUrlChecker, DomainEvents, JobStore, WebhookTransport
 from videohook.settings import Settings, get_settings
 from videohook.signing import WebhookSigner, parse_signing_secrets
 
@@ -44,6 +45,8 @@ OVERRIDABLE = frozenset(
         "dynamodb",
         "s3",
         "sqs",
+        "events",
+        "domain_events",
         "jobs",
         "idempotency",
         "queue",
@@ -106,6 +109,10 @@ class Container:
         return self._client("sqs")
 
     @cached_property
+    def events(self) -> Any:
+        return self._client("events")
+
+    @cached_property
     def secrets(self) -> SecretsProvider:
         return SecretsProvider(boto3_client=self._client("secretsmanager"))
 
@@ -114,6 +121,10 @@ class Container:
     @cached_property
     def jobs(self) -> JobStore:
         return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
+
+    @cached_property
+    def domain_events(self) -> DomainEvents:
+        return EventBridgeDomainEvents(client=self.events, bus_name=self.settings.event_bus_name)
 
     @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
@@ -218,6 +229,7 @@ class Container:
             upstream=self.upstream,
             videos=self.videos,
             queue=self.queue,
+            events=self.domain_events,
             pacing=self.pacing,
             settings=PollSettings(
                 batch_size=s.poll_batch_size,
