@@ -146,6 +146,14 @@ class VideoStorage(Protocol):
     def put_manifest(self, job_id: str, document: dict[str, Any]) -> None: ...
 
 
+class StoredObjects(Protocol):
+    """Objects in a bucket, for consumers of the videos: ranged reads and tags."""
+
+    def read_range(self, bucket: str, key: str, offset: int, length: int) -> bytes: ...
+
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> None: ...
+
+
 class DomainEvents(Protocol):
     """The service's own event bus: one event per finished job, for downstream consumers."""
 

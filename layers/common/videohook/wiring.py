@@ -32,6 +32,7 @@ from videohook.catalog import Catalog
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
+from videohook.logic.probe import VideoProbe
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
@@ -256,6 +257,10 @@ class Container:
             ),
             clock=self.clock,
         )
+
+    @cached_property
+    def video_probe(self) -> VideoProbe:
+        return VideoProbe(objects=self.videos)
 
     @cached_property
     def notification_batch(self) -> NotificationBatchProcessor:

@@ -167,6 +167,26 @@ class S3VideoStore:
             content_type=head.get("ContentType", "video/mp4"),
         )
 
+    def read_range(self, bucket: str, key: str, offset: int, length: int) -> bytes:
+        try:
+            answer = self._s3.get_object(
+                Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
+        except ClientError as exc:
+            if error_code(exc) in NOT_FOUND_CODES:
+                raise VideoUnavailable(f"No object {key!r}") from exc
+            raise StorageError("Could not read the video") from exc
+        with aws_errors("read the video"):
+            return bytes(answer["Body"].read())
+
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> None:
+        with aws_errors("tag the video"):
+            self._s3.put_object_tagging(
+                Bucket=bucket,
+                Key=key,
+                Tagging={"TagSet": [{"Key": name, "Value": value} for name, value in tags.items()]},
+            )
+
     def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object",
