@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -49,7 +50,9 @@ def for_container(environment: dict[str, str], host: str = CONTAINER_HOST) -> di
 
 def publish(port: int, environment: dict[str, str]) -> None:
     STATE_DIRECTORY.mkdir(exist_ok=True)
-    stack_file(port).write_text(json.dumps({"port": port, "environment": environment}, indent=2))
+    stack_file(port).write_text(
+        json.dumps({"port": port, "pid": os.getpid(), "environment": environment}, indent=2)
+    )
     # `--env-vars` may only set what the template declares for the functions.
     declared_names = template()["Globals"]["Function"]["Environment"]["Variables"]
     declared = {name: value for name, value in for_container(environment).items() if name in declared_names}
@@ -64,5 +67,11 @@ def read(port: int) -> dict[str, Any]:
 
 
 def withdraw(port: int) -> None:
+    """Remove this process's files; a stack that reused the port since keeps its own."""
+    try:
+        if json.loads(stack_file(port).read_text()).get("pid") != os.getpid():
+            return
+    except FileNotFoundError:
+        pass
     for path in (stack_file(port), sam_env_file(port)):
         path.unlink(missing_ok=True)

@@ -19,7 +19,8 @@ from tests.e2e.running import API_KEY, ROOT, RunningStack
 
 pytestmark = pytest.mark.e2e
 
-EVENTS = sorted((ROOT / "events").glob("*.json"))
+# Every event file (env.*.json are `--env-vars` files, not events).
+EVENTS = sorted(e for e in (ROOT / "events").glob("*.json") if not e.name.startswith("env."))
 FUNCTION_BY_PREFIX = {
     "submit": "SubmitFunction",
     "poller": "PollerFunction",
