@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo bench catalog openapi replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
+.PHONY: help run invoke demo bench catalog openapi replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ tools: $(TOOLS)/.installed ## install uv and the SAM CLI into .tools, apart from
 
 run: venv ## run the whole service locally (moto, upstream simulator, API on :3000)
 	$(PY) -m local
+
+invoke: venv ## one event through one function against `make run`: make invoke FUNCTION=PollerFunction EVENT=events/poller_schedule_tick.json
+	$(PY) -m local.invoke $(FUNCTION) $(EVENT)
 
 demo: venv ## one generation end to end against the local stack, callback verified
 	$(PY) -m local.demo

@@ -55,6 +55,7 @@ class LocalResources:
     notify_queue_url: str
     notify_dlq_url: str
     video_events_queue_url: str
+    event_bus: str
     upstream_secret_id: str
     webhook_secret_id: str
 
@@ -66,6 +67,7 @@ class LocalResources:
             "VIDEOS_BUCKET_NAME": self.bucket,
             "NOTIFY_QUEUE_URL": self.notify_queue_url,
             "NOTIFY_DEAD_LETTER_QUEUE_URL": self.notify_dlq_url,
+            "EVENT_BUS_NAME": self.event_bus,
             "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
             "WEBHOOK_SECRET_ID": self.webhook_secret_id,
         }
@@ -124,6 +126,7 @@ def provision(
         notify_queue_url="",
         notify_dlq_url="",
         video_events_queue_url="",
+        event_bus=f"{prefix}-events",
         upstream_secret_id=f"{prefix}/aimlapi-api-key",
         webhook_secret_id=f"{prefix}/webhook-signing-secret",
     )
@@ -162,11 +165,14 @@ def provision(
             {
                 "source": ["aws.s3"],
                 "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [names.bucket]}},
+                # The videos, not their manifests (videos/<job>.json beside each).
+                "detail": {"bucket": {"name": [names.bucket]}, "object": {"key": [{"suffix": ".mp4"}]}},
             }
         ),
     )
     events.put_targets(Rule=f"{prefix}-video-created", Targets=[{"Id": "consumer", "Arn": events_arn}])
+
+    events.create_event_bus(Name=names.event_bus)
 
     secrets.create_secret(Name=names.upstream_secret_id, SecretString=upstream_api_key)
     secrets.create_secret(Name=names.webhook_secret_id, SecretString=webhook_secret)
@@ -178,6 +184,7 @@ def provision(
         notify_queue_url=notify_url,
         notify_dlq_url=dlq_url,
         video_events_queue_url=events_url,
+        event_bus=names.event_bus,
         upstream_secret_id=names.upstream_secret_id,
         webhook_secret_id=names.webhook_secret_id,
     )

@@ -32,6 +32,7 @@ from local.moto_server import MotoServer
 from local.receiver import CallbackLog
 from local.resources import LocalResources, provision
 from local.simulator import UpstreamSimulator
+from local.state import publish, sam_env_file, withdraw
 
 __all__ = ["LocalStack", "StackConfig", "main", "run_notifier_once"]
 
@@ -61,6 +62,8 @@ class StackConfig:
     moto_port: int
     simulator_port: int
     simulator_seconds_to_complete: float
+    # 0.0.0.0 lets `sam local invoke`'s containers reach moto and the simulator.
+    bind_host: str = "127.0.0.1"
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> StackConfig:
@@ -78,6 +81,7 @@ class StackConfig:
             moto_port=int(env.get("VIDEOHOOK_MOTO_PORT", "0")),
             simulator_port=int(env.get("VIDEOHOOK_SIMULATOR_PORT", "0")),
             simulator_seconds_to_complete=float(env.get("VIDEOHOOK_SIMULATOR_SECONDS", "3")),
+            bind_host=env.get("VIDEOHOOK_BIND_HOST", "127.0.0.1"),
         )
 
 
@@ -113,6 +117,8 @@ class LocalStack:
         self.front: ApiFront | None = None
         self.resources: LocalResources | None = None
         self.lambdas = Lambdas("process")
+        self.function_environment: dict[str, str] = {}
+        self.published_port: int | None = None
 
     def start(self) -> LocalStack:
         """Start every piece; on failure (a taken port above all) stop what did start."""
@@ -127,7 +133,9 @@ class LocalStack:
         # An idle poller tick records no metric; Powertools warns about that on every tick.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.moto = _start(
-            MotoServer(port=self.config.moto_port), "VIDEOHOOK_MOTO_PORT", self.config.moto_port
+            MotoServer(host=self.config.bind_host, port=self.config.moto_port),
+            "VIDEOHOOK_MOTO_PORT",
+            self.config.moto_port,
         )
         os.environ.update({"AWS_ENDPOINT_URL": self.moto.base_url, **LOCAL_AWS})
         self.resources = provision(
@@ -139,6 +147,7 @@ class LocalStack:
         if base_url is None:
             self.simulator = _start(
                 UpstreamSimulator(
+                    host=self.config.bind_host,
                     port=self.config.simulator_port,
                     api_key=self.config.aimlapi_api_key,
                     seconds_to_complete=self.config.simulator_seconds_to_complete,
@@ -152,21 +161,22 @@ class LocalStack:
         pacing_scale = (
             os.environ.get("POLL_PACING_SCALE") or f"{min(1.0, self.config.poll_interval_seconds / 60):.4f}"
         )
-        os.environ.update(
-            {
-                **self.resources.environment(),
-                "AIMLAPI_BASE_URL": base_url,
-                "LOCAL_MODE": "true",
-                "CALLBACK_RETRY_DELAYS": self.config.callback_retry_delays,
-                "POLL_PACING_SCALE": pacing_scale,
-                "POLL_DEADLINE_MARGIN_SECONDS": "5",
-                "POWERTOOLS_SERVICE_NAME": "videohook",
-                "POWERTOOLS_METRICS_NAMESPACE": "videohook",
-                "POWERTOOLS_TRACE_DISABLED": "true",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-            }
-        )
+        self.function_environment = {
+            "AWS_ENDPOINT_URL": self.moto.base_url,
+            **LOCAL_AWS,
+            **self.resources.environment(),
+            "AIMLAPI_BASE_URL": base_url,
+            "LOCAL_MODE": "true",
+            "CALLBACK_RETRY_DELAYS": self.config.callback_retry_delays,
+            "POLL_PACING_SCALE": pacing_scale,
+            "POLL_DEADLINE_MARGIN_SECONDS": "5",
+            "POWERTOOLS_SERVICE_NAME": "videohook",
+            "POWERTOOLS_METRICS_NAMESPACE": "videohook",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }
+        os.environ.update(self.function_environment)
         self.callbacks = CallbackLog().start()
         self.front = _start(
             ApiFront(
@@ -179,6 +189,9 @@ class LocalStack:
             "VIDEOHOOK_PORT",
             self.config.port,
         )
+        # For `make invoke` and `sam local invoke --env-vars`, until the stack stops.
+        self.published_port = int(self.front.base_url.rsplit(":", 1)[1])
+        publish(self.published_port, self.function_environment)
         self._spawn(
             "poller-schedule",
             drive_poller,
@@ -200,6 +213,8 @@ class LocalStack:
         are left behind (daemon threads), then the servers close and the execution
         environments' processes end."""
         self._stopping.set()
+        if self.published_port is not None:
+            withdraw(self.published_port)
         deadline = time.monotonic() + STOP_SECONDS
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -253,6 +268,9 @@ class LocalStack:
             f"  CALLBACK_RETRY_DELAYS={self.config.callback_retry_delays}",
             f"  VIDEOHOOK_LAMBDA_POOL={pool_size()}  (execution environments per function)",
             f"  AWS (moto) at {moto.base_url}: table {resources.jobs_table}, bucket {resources.bucket}",
+            f"  domain events on bus {resources.event_bus} (add your own rule and target there)",
+            "  make invoke FUNCTION=<SubmitFunction|PollerFunction|...> EVENT=<file> runs one event here;",
+            f"  sam local invoke --env-vars {sam_env_file(self.published_port or 0)} (see README)",
             f"  callbacks sent to {callbacks.url} are printed here",
             "Submit a generation (its callback is printed here):",
             f"  $ {submit}",

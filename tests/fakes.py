@@ -142,22 +142,18 @@ class InMemoryJobStore:
             "updated_at": finished_at,
             "upstream_status": upstream_status or status.value,
         }
+        changes.update(next_check_at=now, expires_at=expires_at)
         if event is not None:
-            changes.update(outbox_event=event, next_check_at=now, callback_status=CallbackStatus.PENDING)
-        else:
-            changes.update(expires_at=expires_at, next_check_at=None, lease_owner=None, lease_expires_at=None)
+            changes.update(outbox_event=event, callback_status=CallbackStatus.PENDING)
         if video is not None:
             changes["video"] = video
         if error is not None:
             changes["error"] = error
         if usage is not None and not usage.is_empty:
             changes["usage"] = usage
-        finished = self._update(
+        return self._update(
             job_id, lambda job: job.lease_owner == owner and job.status in sources_of(status), **changes
         )
-        if finished is not None and event is None:
-            self.pending.discard(job_id)
-        return finished
 
     def mark_notification_queued(
         self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int | None
@@ -177,6 +173,19 @@ class InMemoryJobStore:
         if queued is not None and expires_at is not None:
             self.pending.discard(job_id)
         return queued
+
+    def mark_event_published(
+        self, job_id: str, owner: str, *, event: EventType, published_at: str, done: bool
+    ) -> Job | None:
+        changes: dict[str, Any] = {"published_event": event}
+        if done:
+            changes.update(next_check_at=None, lease_owner=None, lease_expires_at=None)
+        published = self._update(
+            job_id, lambda job: job.lease_owner == owner and job.published_event is None, **changes
+        )
+        if published is not None and done:
+            self.pending.discard(job_id)
+        return published
 
     def release(self, job_id: str, owner: str) -> None:
         self._update(job_id, lambda job: job.lease_owner == owner, lease_owner=None, lease_expires_at=None)
@@ -240,6 +249,7 @@ def said(
 class InMemoryVideoStorage:
     objects: dict[str, StoredVideo] = field(default_factory=dict)
     copies: list[str] = field(default_factory=list)
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Raised by the next copies, in order (then copies succeed).
     failures: list[Exception] = field(default_factory=list)
 
@@ -259,6 +269,19 @@ class InMemoryVideoStorage:
 
     def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str:
         return f"https://videos.example.com/{video.key}?ttl={ttl_seconds}"
+
+    def put_manifest(self, job_id: str, document: dict[str, Any]) -> None:
+        self.manifests[job_id] = document
+
+
+@dataclass
+class RecordingEventBus:
+    """The domain event bus: what was put, in order."""
+
+    events: list[tuple[EventType, dict[str, Any]]] = field(default_factory=list)
+
+    def publish(self, event: EventType, detail: dict[str, Any]) -> None:
+        self.events.append((event, detail))
 
 
 @dataclass

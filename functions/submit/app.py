@@ -97,7 +97,7 @@ def caller() -> str:
 @tracer.capture_method
 def create_generation() -> Response[dict[str, Any]]:
     view = get_container().submissions.submit(
-        app.current_event.body,
+        app.current_event.decoded_body,  # API Gateway may send it base64-encoded
         caller(),
         idempotency_key=parse_idempotency_key(app.current_event.headers.get(IDEMPOTENCY_HEADER)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,3 +66,25 @@ def notify(aws: LocalResources) -> dict[str, Any] | None:
     sqs = boto3.client("sqs")
     arn = sqs.get_queue_attributes(QueueUrl=aws.notify_queue_url, AttributeNames=["QueueArn"])
     return run_notifier_once(sqs, aws.notify_queue_url, arn["Attributes"]["QueueArn"])
+
+
+def subscribe_to_bus(aws: LocalResources, name: str = "test-consumer") -> str:
+    """A downstream consumer of the domain events: a rule on videohook's bus on ``source``
+    and ``detail-type``, with a queue as its target. Returns the queue's URL."""
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": ["videohook"], "detail-type": ["Generation Completed", "Generation Failed"]}
+    events.put_rule(Name=name, EventBusName=aws.event_bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, EventBusName=aws.event_bus, Targets=[{"Id": name, "Arn": arn}])
+    return url
+
+
+def received_events(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    found = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return found
+        found.extend(json.loads(m["Body"]) for m in batch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from local.upstream_simulator import UpstreamSimulator
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
 from videohook.models.messages import NotificationMessage
+
+S3_SAMPLE = Path(__file__).resolve().parents[2] / "docs/examples/s3_video_object_created.json"
 
 
 def test_a_finished_video_is_copied_byte_for_byte_and_one_notification_is_queued(
@@ -200,7 +203,7 @@ def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(c
         QueueUrl=aws.video_events_queue_url, MaxNumberOfMessages=10
     )
     events = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
-    sample = load_event("s3_video_object_created")
+    sample = json.loads(S3_SAMPLE.read_text())
     assert len(events) == 1
     assert events[0]["source"] == sample["source"]
     assert events[0]["detail-type"] == sample["detail-type"]

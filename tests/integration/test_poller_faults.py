@@ -11,7 +11,15 @@ import pytest
 
 from local.lambdas import invoke
 from tests.integration.faults import CrashAt, SimulatedCrash, expire_leases, inject
-from tests.integration.flows import age_job, job, queued_messages, submit, tick
+from tests.integration.flows import (
+    age_job,
+    job,
+    queued_messages,
+    received_events,
+    submit,
+    subscribe_to_bus,
+    tick,
+)
 from tests.support import reconfigure
 from videohook.models.messages import NotificationMessage
 from videohook.wiring import Container
@@ -26,7 +34,10 @@ def downloads(simulator, upstream_id: str) -> int:
     [
         ("upstream", "retrieve", "before"),  # died before asking the provider
         ("jobs", "finish", "before"),  # after the S3 copy, before the status write
-        ("queue", "send", "before"),  # after the status write, before the notification
+        ("videos", "put_manifest", "before"),  # after the status write, before the manifest
+        ("domain_events", "publish", "before"),  # after the manifest, before the bus event
+        ("jobs", "mark_event_published", "after"),  # after recording the bus event
+        ("queue", "send", "before"),  # after the bus event, before the notification
         ("queue", "send", "after"),  # after the notification, before the outbox is cleared
         ("jobs", "mark_notification_queued", "after"),  # after everything, before returning
     ],
@@ -34,8 +45,9 @@ def downloads(simulator, upstream_id: str) -> int:
 def test_a_poller_that_dies_between_steps_is_finished_by_the_next_run(
     service: Container, call_api, load_event, simulator, aws, adapter, method, when
 ):
-    # Given a job whose video is ready, and a poller that dies at one step
-    job_id = submit(call_api)
+    # Given a job whose video is ready, a consumer on the bus, and a poller that dies at one step
+    consumer = subscribe_to_bus(aws)
+    job_id = submit(call_api, metadata={"order_id": "ord_7"})
     tick(load_event)
     upstream_id = job(call_api, job_id)["upstream"]["id"]
     inject(service, adapter, CrashAt(getattr(service, adapter), method, when=when))
@@ -47,12 +59,40 @@ def test_a_poller_that_dies_between_steps_is_finished_by_the_next_run(
     expire_leases(aws.jobs_table)
     tick(load_event)
 
-    # Then the job is completed, its video was fetched once, its event queued once
+    # Then the job is completed, its video was fetched once, its event queued once, and
+    # exactly one domain event reached the consumer, after the job was completed
     finished = job(call_api, job_id)
     assert finished["status"] == "completed"
     assert downloads(simulator, upstream_id) == 1
-    assert boto3.client("s3").list_objects_v2(Bucket=aws.bucket)["KeyCount"] == 1
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=aws.bucket)["Contents"]]
+    assert sorted(keys) == [f"videos/{job_id}.json", f"videos/{job_id}.mp4"]
     assert queued_messages(aws) == [NotificationMessage(job_id=job_id, event_type="generation.completed")]
+    [event] = received_events(consumer)
+    assert event["detail-type"] == "Generation Completed"
+    assert event["detail"]["status"] == "completed"
+    assert event["detail"]["metadata"] == {"order_id": "ord_7"}
+
+
+def test_a_poller_that_dies_after_the_put_repeats_the_event_with_the_same_id(
+    service: Container, call_api, load_event, aws
+):
+    """The one window EventBridge cannot close: PutEvents took the event and the function
+    died before recording it. The next run puts it again; both carry one ``event_id``."""
+    consumer = subscribe_to_bus(aws)
+    job_id = submit(call_api)
+    tick(load_event)
+    inject(service, "domain_events", CrashAt(service.domain_events, "publish", when="after"))
+    with pytest.raises(SimulatedCrash):
+        tick(load_event)
+
+    expire_leases(aws.jobs_table)
+    tick(load_event)
+    tick(load_event)  # nothing more to put: the second put was recorded
+
+    events = received_events(consumer)
+    assert len(events) == 2
+    assert {e["detail"]["event_id"] for e in events} == {f"msg_{job_id.removeprefix('gen_')}_completed"}
+    assert job(call_api, job_id)["status"] == "completed"
 
 
 def test_a_dead_pollers_lease_holds_until_it_expires(service, call_api, load_event, aws):

@@ -11,12 +11,19 @@ from tests.fakes import (
     InMemoryJobStore,
     InMemoryQueue,
     InMemoryVideoStorage,
+    RecordingEventBus,
     ScriptedUpstream,
     pacing_for,
     said,
 )
 from videohook.catalog import Timing
-from videohook.errors import UpstreamNotFound, UpstreamUnavailable, VideoCopyFailed, VideoUnavailable
+from videohook.errors import (
+    StorageError,
+    UpstreamNotFound,
+    UpstreamUnavailable,
+    VideoCopyFailed,
+    VideoUnavailable,
+)
 from videohook.logic.poll import Poller, PollSettings
 from videohook.models.clock import iso
 from videohook.models.jobs import Job
@@ -43,12 +50,14 @@ class World:
         self.upstream = ScriptedUpstream()
         self.videos = InMemoryVideoStorage()
         self.queue = InMemoryQueue()
+        self.bus = RecordingEventBus()
         self.now = NOW
         self.poller = Poller(
             jobs=self.jobs,
             upstream=self.upstream,
             videos=self.videos,
             queue=self.queue,
+            events=self.bus,
             pacing=pacing_for(TIMING),
             settings=SETTINGS,
             clock=lambda: self.now,
@@ -287,3 +296,49 @@ def test_a_client_that_wants_no_terminal_event_gets_none_and_the_job_leaves_the_
     assert world.stored().status is JobStatus.COMPLETED
     assert world.queue.sent == []
     assert "gen_1" not in world.jobs.pending
+    assert world.bus.events[0][0] is EventType.COMPLETED  # the bus hears of it all the same
+
+
+def test_a_finished_job_puts_one_domain_event_after_writing_its_manifest(world: World):
+    world.job(metadata={"order_id": "ord_1"})
+    world.upstream.will_answer("up-gen_1", said(ProviderOutcome.SUCCEEDED, "completed", video_url=VIDEO_URL))
+
+    world.sweep()
+    world.sweep()
+
+    [(event, detail)] = world.bus.events
+    assert event is EventType.COMPLETED
+    assert detail["status"] == "completed" and detail["metadata"] == {"order_id": "ord_1"}
+    assert detail["video"]["key"] == "videos/gen_1.mp4" and "url" not in detail["video"]
+    assert world.videos.manifests == {"gen_1": detail}
+    assert world.stored().published_event is EventType.COMPLETED
+
+
+def test_a_failed_job_puts_its_event_and_writes_no_manifest(world: World):
+    world.job()
+    world.upstream.will_answer("up-gen_1", said(ProviderOutcome.FAILED, "error"))
+
+    world.sweep()
+
+    assert [(event, detail["error"]["code"]) for event, detail in world.bus.events] == [
+        (EventType.FAILED, FailureReason.GENERATION_FAILED)
+    ]
+    assert world.videos.manifests == {}
+
+
+def test_a_job_whose_event_could_not_be_put_stays_due_until_it_is(world: World):
+    world.job(callback_events=[EventType.STARTED])
+    world.upstream.will_answer("up-gen_1", said(ProviderOutcome.SUCCEEDED, "completed", video_url=VIDEO_URL))
+    world.bus.publish = failing_publish  # type: ignore[method-assign]
+
+    assert world.sweep() == {"due": 1, "errored": 1}
+    assert "gen_1" in world.jobs.pending and world.stored().status is JobStatus.COMPLETED
+
+    del world.bus.publish  # the bus is back
+    assert world.sweep() == {"due": 1, "recovered": 1}
+    assert [event for event, _ in world.bus.events] == [EventType.COMPLETED]
+    assert "gen_1" not in world.jobs.pending
+
+
+def failing_publish(event: EventType, detail: dict[str, object]) -> None:
+    raise StorageError("Could not put the domain event")

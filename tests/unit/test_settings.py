@@ -15,6 +15,7 @@ REQUIRED = {
     "NOTIFY_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-dlq",
     "AIMLAPI_API_KEY_SECRET_ID": "videohook/aimlapi-api-key",
     "WEBHOOK_SECRET_ID": "videohook/webhook-signing-secret",
+    "EVENT_BUS_NAME": "videohook-events",
 }
 # Everything the DESIGN's delivery schedule says: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DESIGN_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)

@@ -43,10 +43,29 @@ def properties(cfn: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return resource(cfn, logical_id)["Properties"]
 
 
-def test_the_template_has_exactly_the_three_functions(cfn):
+def test_the_template_has_the_three_functions_and_the_optional_example_consumer(cfn):
     functions = {name for name, res in cfn["Resources"].items() if res["Type"] == "AWS::Serverless::Function"}
 
-    assert functions == set(FUNCTIONS)
+    assert functions == {*FUNCTIONS, "ConsumerFunction"}
+    assert resource(cfn, "ConsumerFunction")["Condition"] == "HasExampleConsumer"
+    assert cfn["Parameters"]["DeployExampleConsumer"]["Default"] == "false"
+
+
+def test_the_example_consumer_subscribes_to_completed_generations_on_the_stacks_bus(cfn):
+    [rule] = properties(cfn, "ConsumerFunction")["Events"].values()
+
+    assert rule["Type"] == "EventBridgeRule"
+    assert rule["Properties"]["EventBusName"] == {"Ref": "EventBus"}
+    assert rule["Properties"]["Pattern"] == {"source": ["videohook"], "detail-type": ["Generation Completed"]}
+
+
+def test_videos_expire_only_when_a_retention_is_given(cfn):
+    rules = properties(cfn, "VideosBucket")["LifecycleConfiguration"]["Rules"]
+    condition, expire, otherwise = rules[-1]["Fn::If"]
+
+    assert (condition, otherwise) == ("HasVideoRetention", {"Ref": "AWS::NoValue"})
+    assert expire["ExpirationInDays"] == {"Ref": "VideoRetentionDays"}
+    assert cfn["Parameters"]["VideoRetentionDays"]["Default"] == 0
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -155,6 +174,7 @@ def test_every_required_setting_is_set_for_every_function(cfn):
         "NOTIFY_DEAD_LETTER_QUEUE_URL",
         "AIMLAPI_API_KEY_SECRET_ID",
         "WEBHOOK_SECRET_ID",
+        "EVENT_BUS_NAME",
     }
     assert required <= set(variables)
     assert variables["CALLBACK_RETRY_DELAYS"] == {"Ref": "CallbackRetryDelays"}

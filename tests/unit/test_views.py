@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
-from videohook.views import MAX_ATTEMPTS_SHOWN, event_payload, job_view
+from videohook.views import MAX_ATTEMPTS_SHOWN, domain_event_detail, event_payload, job_view
 
 PRESIGNED = "https://videohook-videos.s3.amazonaws.com/videos/gen_1.mp4?X-Amz-Signature=abc"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+CONSUMER_EVENT = Path(__file__).resolve().parents[2] / "events" / "consumer_generation_completed.json"
 
 
 def attempt(number: int, status_code: int | None, **extra: object) -> DeliveryAttempt:
@@ -165,3 +168,19 @@ def test_the_largest_callback_a_request_can_produce_stays_under_16_kib():
 
     assert len(json.dumps(job.metadata).encode()) <= 2048
     assert len(body.encode()) < 16 * 1024
+
+
+def test_the_example_consumer_event_has_the_shape_the_poller_puts():
+    sample = json.loads(CONSUMER_EVENT.read_text())
+
+    detail = domain_event_detail(completed_job(), EventType.COMPLETED)
+
+    assert set(detail) == set(sample["detail"])
+    assert set(detail["video"]) == set(sample["detail"]["video"])
+    assert (
+        detail["event_id"]
+        == event_payload(completed_job(), EventType.COMPLETED, video_url=None)["data"]["id"].replace(
+            "gen_", "msg_"
+        )
+        + "_completed"
+    )

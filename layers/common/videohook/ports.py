@@ -113,6 +113,10 @@ class JobStore(Protocol):
         self, job_id: str, owner: str, *, event: EventType, queued_at: str, expires_at: int | None
     ) -> Job | None: ...
 
+    def mark_event_published(
+        self, job_id: str, owner: str, *, event: EventType, published_at: str, done: bool
+    ) -> Job | None: ...
+
     def release(self, job_id: str, owner: str) -> None: ...
 
     def record_delivery(
@@ -140,6 +144,22 @@ class VideoStorage(Protocol):
     def find_copy(self, key: str, upstream_id: str) -> StoredVideo | None: ...
 
     def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str: ...
+
+    def put_manifest(self, job_id: str, document: dict[str, Any]) -> None: ...
+
+
+class StoredObjects(Protocol):
+    """Objects in a bucket, for consumers of the videos: ranged reads and tags."""
+
+    def read_range(self, bucket: str, key: str, offset: int, length: int) -> bytes: ...
+
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> None: ...
+
+
+class DomainEvents(Protocol):
+    """The service's own event bus: one event per finished job, for downstream consumers."""
+
+    def publish(self, event: EventType, detail: dict[str, Any]) -> None: ...
 
 
 class NotificationQueue(Protocol):

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     notify_queue_url: str = Field(min_length=1)
     notify_dead_letter_queue_url: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=3)
+    # The service's own EventBridge bus: one domain event per finished job.
+    event_bus_name: str = Field(min_length=1)
 
     aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")
     aimlapi_api_key_secret_id: str = Field(min_length=1)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from videohook.models.jobs import Job
+from videohook.models.jobs import Job, webhook_id
 from videohook.models.lifecycle import EventType
 
 # The delivery log shown on GET keeps the most recent attempts only.
 MAX_ATTEMPTS_SHOWN = 50
+# The shape of the domain event's detail and of the video's manifest; bumped on a breaking change.
+DOMAIN_EVENT_VERSION = "1"
 
 
 def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool = True) -> dict[str, Any]:
@@ -59,3 +61,14 @@ def event_payload(job: Job, event_type: EventType, *, video_url: str | None) -> 
         "timestamp": happened or job.updated_at,
         "data": job_view(job, video_url=video_url, include_deliveries=False),
     }
+
+
+def domain_event_detail(job: Job, event_type: EventType) -> dict[str, Any]:
+    """The ``detail`` of the bus event for a finished job, and the manifest beside its video:
+    the callback's job view without the short-lived URL (consumers read ``video.bucket`` and
+    ``video.key`` with their own role). ``event_id`` is the callback's ``webhook-id``: the
+    same for a repeated put, so consumers dedupe on it."""
+    view = job_view(job, include_deliveries=False)
+    if view["video"] is not None:
+        del view["video"]["url"]
+    return {"version": DOMAIN_EVENT_VERSION, "event_id": webhook_id(job.job_id, event_type), **view}

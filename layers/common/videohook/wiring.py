@@ -19,6 +19,7 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
+from videohook.adapters.events import EventBridgeDomainEvents
 from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
@@ -32,11 +33,12 @@ from videohook.logic.model_directory import ModelDirectory
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
+from videohook.logic.probe import VideoProbe
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.logic.usage import UsageReports
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
+from videohook.ports import CallbackUrlChecker, DomainEvents, JobStore, WebhookTransport
 from videohook.settings import Settings, get_settings
 from videohook.signing import WebhookSigner, parse_signing_secrets
 
@@ -46,6 +48,8 @@ OVERRIDABLE = frozenset(
         "dynamodb",
         "s3",
         "sqs",
+        "events",
+        "domain_events",
         "jobs",
         "idempotency",
         "queue",
@@ -108,6 +112,10 @@ class Container:
         return self._client("sqs")
 
     @cached_property
+    def events(self) -> Any:
+        return self._client("events")
+
+    @cached_property
     def secrets(self) -> SecretsProvider:
         return SecretsProvider(boto3_client=self._client("secretsmanager"))
 
@@ -116,6 +124,10 @@ class Container:
     @cached_property
     def jobs(self) -> JobStore:
         return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
+
+    @cached_property
+    def domain_events(self) -> DomainEvents:
+        return EventBridgeDomainEvents(client=self.events, bus_name=self.settings.event_bus_name)
 
     @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
@@ -228,6 +240,7 @@ class Container:
             upstream=self.upstream,
             videos=self.videos,
             queue=self.queue,
+            events=self.domain_events,
             pacing=self.pacing,
             settings=PollSettings(
                 batch_size=s.poll_batch_size,
@@ -254,6 +267,10 @@ class Container:
             ),
             clock=self.clock,
         )
+
+    @cached_property
+    def video_probe(self) -> VideoProbe:
+        return VideoProbe(objects=self.videos)
 
     @cached_property
     def notification_batch(self) -> NotificationBatchProcessor:

@@ -3,7 +3,8 @@ pollers (or a poller and a retry of itself) can never both win the same transiti
 
 Key design: ``job_id`` is the table key. The sparse index ``PendingByNextCheck``
 (``pending_partition`` = "pending", ``next_check_at`` = epoch seconds) holds exactly the jobs
-the poller still owes work: in flight, or terminal with a notification not yet queued.
+the poller still owes work: in flight, or terminal with its domain event not yet put or its
+notification not yet queued.
 """
 
 from __future__ import annotations
@@ -220,22 +221,23 @@ class JobRepository:
         error: JobError | None = None,
         usage: Usage | None = None,
     ) -> Job | None:
-        """The terminal transition, with its outbox entry in the same write: the job stays in
-        the pending index (due now) until its notification is queued. A job whose client
-        did not ask for this event leaves the index here."""
+        """The terminal transition, with its outbox entry (if the client asked for this
+        event) in the same write. The job stays in the pending index (due now) and keeps its
+        lease until its domain event is put and its notification queued."""
         values = expression_values(
-            owner=owner, status=status.value, at=finished_at, us=upstream_status or status.value
+            owner=owner,
+            status=status.value,
+            at=finished_at,
+            us=upstream_status or status.value,
+            now=now,
+            exp=expires_at,
         )
         sets = ["#status = :status", "finished_at = :at", "updated_at = :at", "upstream_status = :us"]
-        removes = ""
+        sets += ["next_check_at = :now", "expires_at = :exp"]
         if event is not None:
             # The callback status turns "pending" here, before the event can be delivered.
-            values.update(expression_values(event=event.value, now=now, pending=CallbackStatus.PENDING.value))
-            sets += ["outbox_event = :event", "next_check_at = :now", "callback_status = :pending"]
-        else:
-            values.update(expression_values(exp=expires_at))
-            sets.append("expires_at = :exp")
-            removes = " REMOVE pending_partition, next_check_at, lease_owner, lease_expires_at"
+            values.update(expression_values(event=event.value, pending=CallbackStatus.PENDING.value))
+            sets += ["outbox_event = :event", "callback_status = :pending"]
         if video is not None:
             values.update(expression_values(video=video.model_dump(mode="json")))
             sets.append("video = :video")
@@ -251,8 +253,8 @@ class JobRepository:
         allowed = [s.value for s in sources_of(status)]
         return self._update(
             job_id,
-            # With an event the lease is kept: the same owner queues the notification next.
-            "SET " + ", ".join(sets) + removes,
+            # The lease is kept: the same owner publishes and queues next.
+            "SET " + ", ".join(sets),
             condition=f"lease_owner = :owner AND #status IN ({placeholders(allowed, values)})",
             values=values,
             names=names,
@@ -277,6 +279,19 @@ class JobRepository:
             sets + removes,
             condition="lease_owner = :owner AND outbox_event = :event",
             values=values,
+        )
+
+    def mark_event_published(
+        self, job_id: str, owner: str, *, event: EventType, published_at: str, done: bool
+    ) -> Job | None:
+        """The finished job's domain event is on the bus. ``done``: no notification is owed
+        either, so the job leaves the pending index (its TTL was set when it finished)."""
+        removes = " REMOVE pending_partition, next_check_at, lease_owner, lease_expires_at" if done else ""
+        return self._update(
+            job_id,
+            "SET published_event = :event, published_at = :at" + removes,
+            condition="lease_owner = :owner AND attribute_not_exists(published_event)",
+            values=expression_values(owner=owner, event=event.value, at=published_at),
         )
 
     def release(self, job_id: str, owner: str) -> None:

@@ -8,6 +8,8 @@ about ``multipart_chunksize x max_in_memory_upload_chunks`` whatever the video's
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
 import requests
@@ -30,6 +32,13 @@ TRANSFER_CONFIG = TransferConfig(
 TRANSFER_CONFIG.max_in_memory_upload_chunks = 3
 # Answers that mean the provider's URL is gone for good (expired links answer these).
 GONE_STATUSES = frozenset({403, 404, 410})
+# S3 keeps at most 2 KB of user metadata (keys and values, UTF-8 bytes) and sends it as HTTP
+# headers, so only header-safe names and printable ASCII values survive the round trip.
+MAX_USER_METADATA_BYTES = 2048
+METADATA_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
+# The service's own keys, which ``find_copy`` and consumers rely on: never dropped.
+SERVICE_METADATA = ("job-id", "upstream-id", "model")
 
 
 class _CountingReader:
@@ -75,6 +84,20 @@ class S3VideoStore:
     def key_for(job_id: str) -> str:
         return f"videos/{job_id}.mp4"
 
+    @staticmethod
+    def manifest_key_for(job_id: str) -> str:
+        return f"videos/{job_id}.json"
+
+    def put_manifest(self, job_id: str, document: dict[str, Any]) -> None:
+        """The job view beside the video; written again unchanged by a repeated run."""
+        with aws_errors("store the video's manifest"):
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=self.manifest_key_for(job_id),
+                Body=json.dumps(document, separators=(",", ":")).encode(),
+                ContentType="application/json",
+            )
+
     def copy_from_url(self, url: str, key: str, metadata: dict[str, str]) -> StoredVideo:
         try:
             response = self._http.get(url, stream=True, timeout=self._timeout, allow_redirects=True)
@@ -98,7 +121,7 @@ class S3VideoStore:
                     # S3 checks every part against its SHA-256 as it arrives.
                     ExtraArgs={
                         "ContentType": content_type,
-                        "Metadata": metadata,
+                        "Metadata": fit_user_metadata(metadata),
                         "ChecksumAlgorithm": "SHA256",
                     },
                     Config=self._transfer_config,
@@ -144,12 +167,50 @@ class S3VideoStore:
             content_type=head.get("ContentType", "video/mp4"),
         )
 
+    def read_range(self, bucket: str, key: str, offset: int, length: int) -> bytes:
+        try:
+            answer = self._s3.get_object(
+                Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
+        except ClientError as exc:
+            if error_code(exc) in NOT_FOUND_CODES:
+                raise VideoUnavailable(f"No object {key!r}") from exc
+            raise StorageError("Could not read the video") from exc
+        with aws_errors("read the video"):
+            return bytes(answer["Body"].read())
+
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> None:
+        with aws_errors("tag the video"):
+            self._s3.put_object_tagging(
+                Bucket=bucket,
+                Key=key,
+                Tagging={"TagSet": [{"Key": name, "Value": value} for name, value in tags.items()]},
+            )
+
     def presigned_url(self, video: StoredVideo, ttl_seconds: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object",
             Params={"Bucket": video.bucket, "Key": video.key},
             ExpiresIn=ttl_seconds,
         )
+
+
+def fit_user_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """What S3 can keep of ``metadata``: the service's keys always; then, in order, each
+    other entry whose name is header-safe (lowercased), whose value is printable ASCII, and
+    that still fits in the 2 KB. The manifest beside the video keeps the client's metadata
+    whole."""
+    kept = {name: metadata[name] for name in SERVICE_METADATA if name in metadata}
+    used = sum(len(name) + len(value) for name, value in kept.items())
+    for raw_name, value in metadata.items():
+        name = raw_name.lower()
+        if name in kept or not METADATA_NAME.match(name) or not PRINTABLE_ASCII.match(value):
+            continue
+        if used + len(name) + len(value) > MAX_USER_METADATA_BYTES:
+            continue
+        kept[name] = value
+        used += len(name) + len(value)
+    return kept
 
 
 def _find_cause(exc: BaseException, wanted: type[Exception]) -> Exception | None:

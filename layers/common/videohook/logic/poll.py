@@ -8,6 +8,7 @@ same write, so a run that dies at any point leaves the job for the next run to f
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +31,15 @@ from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason, ProviderOutcome, SweepOutcome
 from videohook.observability import logger, metrics
-from videohook.ports import JobStore, NotificationQueue, UpstreamApi, UpstreamGeneration, VideoStorage
+from videohook.ports import (
+    DomainEvents,
+    JobStore,
+    NotificationQueue,
+    UpstreamApi,
+    UpstreamGeneration,
+    VideoStorage,
+)
+from videohook.views import domain_event_detail
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class Poller:
         upstream: UpstreamApi,
         videos: VideoStorage,
         queue: NotificationQueue,
+        events: DomainEvents,
         pacing: Pacing,
         settings: PollSettings,
         clock: Callable[[], datetime] = utc_now,
@@ -58,6 +68,7 @@ class Poller:
         self._upstream = upstream
         self._videos = videos
         self._queue = queue
+        self._events = events
         self._pacing = pacing
         self._settings = settings
         self._clock = clock
@@ -98,7 +109,7 @@ class Poller:
         job = self._jobs.claim(job_id, owner, now, self._settings.lease_seconds)
         if job is None:
             return SweepOutcome.SKIPPED
-        if job.outbox_event is not None:
+        if job.outbox_event is not None or job.owes_domain_event:
             self._publish(job, owner)
             return SweepOutcome.RECOVERED
         if job.is_terminal:
@@ -216,6 +227,11 @@ class Poller:
         return SweepOutcome.COMPLETED if status is JobStatus.COMPLETED else SweepOutcome.FAILED
 
     def _publish(self, job: Job, owner: str) -> None:
+        if job.owes_domain_event:
+            announced = self._announce(job, owner)
+            if announced is None:
+                return  # the lease was lost: its new owner publishes
+            job = announced
         event = job.outbox_event
         if event is None:
             return
@@ -231,6 +247,19 @@ class Poller:
             event=event,
             queued_at=iso(self._clock()),
             expires_at=self._expiry() if job.is_terminal else None,
+        )
+
+    def _announce(self, job: Job, owner: str) -> Job | None:
+        """The manifest beside the video, then the bus event, then its record on the job (a
+        conditional write under the lease). A run that dies before the record puts the event
+        again on the next run, with the same ``event_id``; after it, never again."""
+        event = EVENT_FOR_STATUS[job.status]
+        detail = domain_event_detail(job, event)
+        if job.video is not None:
+            self._videos.put_manifest(job.job_id, detail)
+        self._events.publish(event, detail)
+        return self._jobs.mark_event_published(
+            job.job_id, owner, event=event, published_at=iso(self._clock()), done=job.outbox_event is None
         )
 
     def _expiry(self) -> int:
@@ -264,8 +293,14 @@ class Poller:
 
 def _object_metadata(job: Job) -> dict[str, str]:
     """Stored with the S3 object so downstream consumers of the bucket's events can tell
-    which job a video belongs to without asking the API."""
-    return {"job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
+    which job a video belongs to without asking the API. The client's metadata keys come
+    first as ``meta-<key>``; the storage fits them to its limits (see ``VideoStorage``)."""
+    client = {f"meta-{key}": _metadata_text(value) for key, value in (job.metadata or {}).items()}
+    return {**client, "job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
+
+
+def _metadata_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _count_failure(reason: str) -> None:

@@ -127,6 +127,9 @@ class Job(BaseModel):
     # The event a transition owes the notification queue, until it is queued.
     outbox_event: EventType | None = None
     notification_queued_at: str | None = None
+    # The terminal event put on the service's event bus (and the video's manifest written).
+    published_event: EventType | None = None
+    published_at: str | None = None
     # The last event queued for this job: what a redelivery sends again.
     notified_event: EventType | None = None
     callback_status: CallbackStatus | None = None
@@ -136,6 +139,11 @@ class Job(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def owes_domain_event(self) -> bool:
+        """Finished, and its event not yet on the bus: the poller keeps it until it is."""
+        return self.is_terminal and self.published_event is None
 
     def wants(self, event: EventType) -> bool:
         return event in self.callback_events
