@@ -1,4 +1,5 @@
-"""Submit API: POST /v1/generations, GET /v1/generations/{id}, POST .../{id}/redeliver.
+"""Submit API: POST /v1/generations, GET /v1/generations/{id}, POST .../{id}/redeliver,
+GET /v1/webhook-secret and POST /v1/webhook-secret/rotate (the caller's own signing secret).
 
 Each route parses, calls one domain function and answers; domain errors become status
 codes in ``ERROR_STATUS`` below, always as ``{"error": {"code", "message", "details"}}``.
@@ -99,6 +100,18 @@ def read_generation(job_id: str) -> dict[str, Any]:
 def redeliver(job_id: str) -> Response:
     answer = get_container().submissions.redeliver(job_id, caller())
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+@app.get("/v1/webhook-secret")
+@tracer.capture_method(capture_response=False)
+def read_webhook_secret() -> dict[str, Any]:
+    return get_container().webhook_secrets.current(caller())
+
+
+@app.post("/v1/webhook-secret/rotate")
+@tracer.capture_method(capture_response=False)
+def rotate_webhook_secret() -> dict[str, Any]:
+    return get_container().webhook_secrets.rotate(caller())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

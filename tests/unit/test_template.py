@@ -142,7 +142,7 @@ def test_every_required_setting_is_set_for_every_function(cfn):
         "NOTIFY_QUEUE_URL",
         "NOTIFY_DEAD_LETTER_QUEUE_URL",
         "AIMLAPI_API_KEY_SECRET_ID",
-        "WEBHOOK_SECRET_ID",
+        "CLIENTS_TABLE_NAME",
     }
     assert required <= set(variables)
     assert variables["CALLBACK_RETRY_DELAYS"] == {"Ref": "CallbackRetryDelays"}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from videohook.models.clients import ClientSecrets
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
@@ -168,6 +169,20 @@ class WebhookTransport(Protocol):
 
 class CallbackSigner(Protocol):
     def headers(self, message_id: str, timestamp: int, body: bytes) -> dict[str, str]: ...
+
+
+class ClientSecretStore(Protocol):
+    """Each client's webhook signing secrets, encrypted at rest, keyed by API key id."""
+
+    def get(self, owner_id: str) -> ClientSecrets | None: ...
+
+    def create(self, secrets: ClientSecrets) -> bool:
+        """Store a client's first secret; False if the client already has one."""
+        ...
+
+    def replace(self, secrets: ClientSecrets, *, expected_current: str) -> bool:
+        """Store a rotation; False if the current secret changed meanwhile."""
+        ...
 
 
 class IdempotencyStore(Protocol):

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
 
     aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")
     aimlapi_api_key_secret_id: str = Field(min_length=1)
-    webhook_secret_id: str = Field(min_length=1)
+    # Each client's webhook signing secrets, keyed by API key id.
+    clients_table_name: str = Field(min_length=3)
 
     # Local mode relaxes exactly one rule: plain-http callbacks to loopback receivers.
     local_mode: bool = False

@@ -19,6 +19,7 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
+from videohook.adapters.clients import ClientSecretRepository
 from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
@@ -31,12 +32,12 @@ from videohook.catalog import Catalog
 from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
+from videohook.logic.secrets import WebhookSecrets
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
+from videohook.ports import CallbackUrlChecker, ClientSecretStore, JobStore, WebhookTransport
 from videohook.settings import Settings, get_settings
-from videohook.signing import WebhookSigner, parse_signing_secrets
 
 # What a test (or the local stack) may hand a Container instead of letting it build.
 OVERRIDABLE = frozenset(
@@ -45,6 +46,7 @@ OVERRIDABLE = frozenset(
         "s3",
         "sqs",
         "jobs",
+        "client_secrets",
         "idempotency",
         "queue",
         "upstream",
@@ -116,6 +118,10 @@ class Container:
         return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
 
     @cached_property
+    def client_secrets(self) -> ClientSecretStore:
+        return ClientSecretRepository(client=self.dynamodb, table_name=self.settings.clients_table_name)
+
+    @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
         return DynamoDBIdempotencyStore(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
 
@@ -183,13 +189,13 @@ class Container:
             )
         )
 
-    def webhook_signer(self) -> WebhookSigner:
-        value = self.secrets.get(
-            self.settings.webhook_secret_id, max_age=self.settings.secrets_max_age_seconds
-        )
-        return WebhookSigner(tuple(parse_signing_secrets(str(value))))
-
     # --- use cases --------------------------------------------------------------------------
+
+    @cached_property
+    def webhook_secrets(self) -> WebhookSecrets:
+        return WebhookSecrets(
+            store=self.client_secrets, cache_seconds=self.settings.secrets_max_age_seconds, clock=self.clock
+        )
 
     @cached_property
     def submissions(self) -> Submissions:
@@ -236,7 +242,7 @@ class Container:
             queue=self.queue,
             videos=self.videos,
             transport=self.webhook_transport,
-            signer=self.webhook_signer,
+            signer=self.webhook_secrets.signer_for,
             guard=self.guard,
             settings=NotifySettings(
                 retry_delays=self.settings.callback_retry_delays,

@@ -79,7 +79,8 @@ class Notifier:
         queue: NotificationQueue,
         videos: VideoStorage,
         transport: WebhookTransport,
-        signer: Callable[[], CallbackSigner],
+        # The job's owner's signer: each client verifies with its own secret only.
+        signer: Callable[[str], CallbackSigner],
         guard: CallbackUrlChecker,
         settings: NotifySettings,
         clock: Callable[[], datetime] = utc_now,
@@ -154,7 +155,7 @@ class Notifier:
         encoded = body.encode()
         # Each attempt is signed afresh: a receiver rejects stale timestamps.
         timestamp = int(self._clock().timestamp())
-        headers = self._signer().headers(webhook_id(job.job_id, event_type), timestamp, encoded)
+        headers = self._signer(job.owner_id).headers(webhook_id(job.job_id, event_type), timestamp, encoded)
         return self._transport.post(job.callback_url, address, encoded, headers)
 
     def _record(
