@@ -13,6 +13,7 @@ from typing import Any
 from videohook.catalog import Catalog, Timing
 from videohook.errors import JobNotFound, UpstreamError
 from videohook.logic.pacing import Pacing
+from videohook.models.clients import ClientSecrets
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import IN_FLIGHT_STATUSES, CallbackStatus, EventType, JobStatus, sources_of
 from videohook.models.messages import NotificationMessage
@@ -300,3 +301,23 @@ def pacing_for(timing: Timing, *, model: str = "runway/gen4_turbo", scale: float
     return Pacing(
         catalog=Catalog({spec.id: replace(spec, timing=timing)}), scale=scale, fallback=catalog.default_timing
     )
+
+
+class InMemoryClientSecretStore:
+    def __init__(self) -> None:
+        self.clients: dict[str, ClientSecrets] = {}
+        self.reads = 0
+
+    def get(self, owner_id: str) -> ClientSecrets | None:
+        self.reads += 1
+        return self.clients.get(owner_id)
+
+    def create(self, secrets: ClientSecrets) -> bool:
+        return self.clients.setdefault(secrets.owner_id, secrets) is secrets
+
+    def replace(self, secrets: ClientSecrets, *, expected_current: str) -> bool:
+        existing = self.clients.get(secrets.owner_id)
+        if existing is None or existing.current != expected_current:
+            return False
+        self.clients[secrets.owner_id] = secrets
+        return True

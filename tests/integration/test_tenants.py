@@ -1,0 +1,124 @@
+"""Two clients on one stack, one of them hostile: nothing crosses between them.
+
+Each client verifies callbacks with its own secret only, so none can forge another's; one
+client's floods, slow receivers and thousands of jobs leave the other's callbacks on time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from ops.add_client import add_client
+from tests.integration.flows import notify, tick
+from tests.support import WEBHOOK_SECRET
+from videohook.signing import WebhookSigner
+
+
+def lowered(headers: dict[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def secret_of(call_api, client: str) -> str:
+    status, answer, _ = call_api("submit_get_webhook_secret", api_key_id=client)
+    assert status == 200, answer
+    return answer["secret"]
+
+
+def submit_as(call_api, client: str, callback_url: str, **changes) -> str:
+    body = {
+        "model": "gen3a_turbo",
+        "image_url": "https://images.example.com/first.png",
+        "callback_url": callback_url,
+        **changes,
+    }
+    status, answer, _ = call_api("submit_create_gen3a_turbo", body=body, api_key_id=client)
+    assert status == 202, answer
+    return answer["id"]
+
+
+def callbacks_by_job(receiver, count: int) -> dict[str, object]:
+    return {callback.json()["data"]["id"]: callback for callback in receiver.wait_for(count, timeout=10)}
+
+
+# --- signing secrets --------------------------------------------------------------------
+
+
+def test_each_client_reads_its_own_secret_and_not_anothers(call_api):
+    a, b = secret_of(call_api, "client-a"), secret_of(call_api, "client-b")
+
+    assert a == WEBHOOK_SECRET  # client-a's, as the stack was provisioned
+    assert b.startswith("whsec_") and b != a
+    assert secret_of(call_api, "client-b") == b  # made once, then kept
+
+
+def test_a_callback_verifies_with_its_owners_secret_only(call_api, load_event, receiver, aws):
+    job_a = submit_as(call_api, "client-a", receiver.url)
+    job_b = submit_as(call_api, "client-b", receiver.url)
+    tick(load_event)
+    tick(load_event)
+    notify(aws)
+
+    callbacks = callbacks_by_job(receiver, 2)
+    secret_a, secret_b = secret_of(call_api, "client-a"), secret_of(call_api, "client-b")
+    for job_id, own, other in ((job_a, secret_a, secret_b), (job_b, secret_b, secret_a)):
+        callback = callbacks[job_id]
+        assert Webhook(own).verify(callback.body, lowered(callback.headers))["data"]["id"] == job_id
+        with pytest.raises(WebhookVerificationError):
+            Webhook(other).verify(callback.body, lowered(callback.headers))
+
+
+def test_a_client_cannot_forge_a_callback_for_anothers_job(call_api, load_event, receiver, aws):
+    # Given client-b's real job and the secret client-a holds
+    job_b = submit_as(call_api, "client-b", receiver.url)
+    secret_a = secret_of(call_api, "client-a")
+    forged_body = json.dumps(
+        {
+            "type": "generation.completed",
+            "data": {"id": job_b, "video": {"url": "https://evil.example/x.mp4"}},
+        }
+    ).encode()
+
+    # When client-a signs a made-up completion for it
+    headers = WebhookSigner((secret_a,)).headers(f"msg_{job_b}", int(time.time()), forged_body)
+
+    # Then client-b's verifier refuses it
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret_of(call_api, "client-b")).verify(forged_body, headers)
+
+
+def test_a_rotation_by_one_client_leaves_the_others_secret_alone(call_api):
+    before_b = secret_of(call_api, "client-b")
+
+    status, rotated, _ = call_api("submit_rotate_webhook_secret", api_key_id="client-a")
+
+    assert status == 200
+    assert rotated["secret"] != WEBHOOK_SECRET
+    assert secret_of(call_api, "client-a") == rotated["secret"]
+    assert secret_of(call_api, "client-b") == before_b
+
+
+def test_the_ops_script_makes_a_key_in_the_usage_plan_with_its_own_secret(aws):
+    apigateway = boto3.client("apigateway")
+    plan = apigateway.create_usage_plan(name="videohook-plan")
+
+    client = add_client(
+        apigateway=apigateway,
+        dynamodb=boto3.client("dynamodb"),
+        usage_plan_id=plan["id"],
+        clients_table=aws.clients_table,
+        name="acme",
+        secret=None,
+    )
+
+    keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert [key["id"] for key in keys] == [client.api_key_id]
+    assert apigateway.get_api_key(apiKey=client.api_key_id, includeValue=True)["value"] == client.api_key
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws.clients_table, Key={"owner_id": {"S": client.api_key_id}}
+    )["Item"]
+    assert item["secret"]["S"].startswith("whsec_")
