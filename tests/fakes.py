@@ -177,14 +177,36 @@ class InMemoryJobStore:
     def release(self, job_id: str, owner: str) -> None:
         self._update(job_id, lambda job: job.lease_owner == owner, lease_owner=None, lease_expires_at=None)
 
+    def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
+        with self._lock:
+            job = self.jobs[job_id]
+            start = job.redelivery_window_start
+            if start is None or start <= now - window_seconds:
+                self.jobs[job_id] = job.model_copy(
+                    update={"redelivery_window_start": now, "redeliveries_in_window": 1}
+                )
+                return None
+            if job.redeliveries_in_window < limit:
+                self.jobs[job_id] = job.model_copy(
+                    update={"redeliveries_in_window": job.redeliveries_in_window + 1}
+                )
+                return None
+            return start + window_seconds
+
     def record_delivery(
-        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None:
-        current = self.jobs.get(job_id)
-        changes: dict[str, Any] = {"deliveries": [*(current.deliveries if current else []), attempt]}
+        self,
+        job_id: str,
+        deliveries: list[DeliveryAttempt],
+        *,
+        omitted: int,
+        callback_status: CallbackStatus | None,
+        read: tuple[int, int],
+    ) -> bool:
+        changes: dict[str, Any] = {"deliveries": deliveries, "deliveries_omitted": omitted}
         if callback_status is not None:
             changes["callback_status"] = callback_status
-        self._update(job_id, lambda _job: True, **changes)
+        unchanged = lambda job: (len(job.deliveries), job.deliveries_omitted) == read  # noqa: E731
+        return self._update(job_id, unchanged, **changes) is not None
 
     def _update(self, job_id: str, condition: Callable[[Job], bool], **changes: Any) -> Job | None:
         with self._lock:

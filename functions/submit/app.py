@@ -28,6 +28,7 @@ ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
     (errors.JobNotFound, HTTPStatus.NOT_FOUND),
     (errors.NothingToRedeliver, HTTPStatus.CONFLICT),
     (errors.SubmissionInterrupted, HTTPStatus.CONFLICT),
+    (errors.RedeliveryLimited, HTTPStatus.TOO_MANY_REQUESTS),
     (errors.IdempotencyKeyInProgress, HTTPStatus.CONFLICT),
     (errors.IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
     (errors.UpstreamRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
@@ -38,11 +39,14 @@ ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
 ]
 
 
-def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response:
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or []}},
+        headers=headers,
     )
 
 
@@ -51,7 +55,9 @@ def handle_domain_error(exc: errors.VideohookError) -> Response:
     status = next((s for kind, s in ERROR_STATUS if isinstance(exc, kind)), HTTPStatus.INTERNAL_SERVER_ERROR)
     if status >= 500:
         logger.warning("Request failed", extra={"code": exc.code, "status": int(status)})
-    return error_response(status, exc.code, exc.message, exc.details)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(status, exc.code, exc.message, exc.details, headers)
 
 
 @app.not_found

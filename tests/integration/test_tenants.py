@@ -122,3 +122,40 @@ def test_the_ops_script_makes_a_key_in_the_usage_plan_with_its_own_secret(aws):
         TableName=aws.clients_table, Key={"owner_id": {"S": client.api_key_id}}
     )["Item"]
     assert item["secret"]["S"].startswith("whsec_")
+
+
+# --- floods -------------------------------------------------------------------------------
+
+
+def test_a_redelivery_flood_is_a_429_with_retry_after_and_the_other_clients_callback_arrives(
+    call_api, load_event, receiver, aws
+):
+    from videohook.logic.submit import REDELIVERIES_PER_WINDOW
+
+    # Given client-b's finished and delivered job
+    job_b = submit_as(call_api, "client-b", receiver.url)
+    tick(load_event)
+    tick(load_event)
+    notify(aws)
+    receiver.wait_for(1, timeout=5)
+
+    # When client-b asks for its callback again and again, while client-a's job finishes
+    path = f"/v1/generations/{job_b}/redeliver"
+    answers = [
+        call_api("submit_redeliver_generation", path=path, api_key_id="client-b")
+        for _ in range(REDELIVERIES_PER_WINDOW + 5)
+    ]
+    job_a = submit_as(call_api, "client-a", receiver.url)
+    tick(load_event)
+    tick(load_event)
+    while notify(aws) is not None and len(receiver.received) < REDELIVERIES_PER_WINDOW + 2:
+        pass
+
+    # Then the flood stops at the limit with a clear 429, and client-a's callback arrives
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [202] * REDELIVERIES_PER_WINDOW + [429] * 5
+    _, refused, headers = answers[-1]
+    assert refused["error"]["code"] == "redelivery_limited"
+    assert 0 < int(headers["Retry-After"]) <= 3600
+    delivered = {callback.json()["data"]["id"] for callback in receiver.wait_for(2, timeout=10)}
+    assert job_a in delivered

@@ -42,6 +42,17 @@ class NothingToRedeliver(VideohookError):
     code = "nothing_to_redeliver"
 
 
+class RedeliveryLimited(VideohookError):
+    """Too many redeliveries of one job: each is a signed POST the client aims at its
+    receiver, and a record on the job."""
+
+    code = "redelivery_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, details=[{"retry_after_seconds": retry_after_seconds}])
+        self.retry_after_seconds = retry_after_seconds
+
+
 class IdempotencyKeyReused(VideohookError):
     code = "idempotency_key_reused"
 

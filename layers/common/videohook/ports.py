@@ -114,9 +114,23 @@ class JobStore(Protocol):
 
     def release(self, job_id: str, owner: str) -> None: ...
 
+    def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
+        """Count one redelivery in the job's current window: None if allowed, else the epoch
+        second its window ends."""
+        ...
+
     def record_delivery(
-        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None: ...
+        self,
+        job_id: str,
+        deliveries: list[DeliveryAttempt],
+        *,
+        omitted: int,
+        callback_status: CallbackStatus | None,
+        read: tuple[int, int],
+    ) -> bool:
+        """Store the job's delivery log (already capped by the caller) if it still holds what
+        was ``read`` (attempts kept, attempts omitted); False if another write came first."""
+        ...
 
 
 class UpstreamApi(Protocol):

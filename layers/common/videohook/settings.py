@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from videohook.models.jobs import LATEST_ATTEMPTS_KEPT
+
 # The delivery specialists' schedule: about 27 hours of retries in all.
 DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
             raise ValueError("needs at least one delay")
         if any(delay < 0 or delay > MAX_SQS_VISIBILITY_SECONDS for delay in value):
             raise ValueError(f"each delay must lie in 0..{MAX_SQS_VISIBILITY_SECONDS} seconds")
+        # Attempts are numbered from the delivery log, which keeps the latest ones only.
+        if len(value) >= LATEST_ATTEMPTS_KEPT:
+            raise ValueError(f"at most {LATEST_ATTEMPTS_KEPT - 1} delays")
         return value
 
     @property

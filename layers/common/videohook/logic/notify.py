@@ -158,6 +158,22 @@ class Notifier:
         headers = self._signer(job.owner_id).headers(webhook_id(job.job_id, event_type), timestamp, encoded)
         return self._transport.post(job.callback_url, address, encoded, headers)
 
+    def _append_to_log(
+        self, job: Job, record: DeliveryAttempt, callback_status: CallbackStatus | None
+    ) -> None:
+        """One conditional write; read again only if the log changed since it was read (one
+        message per job is in flight, so that is a notifier whose time ran out)."""
+        current: Job | None = job
+        while current is not None:
+            deliveries, omitted = current.log_with(record)
+            read = (len(current.deliveries), current.deliveries_omitted)
+            stored = self._jobs.record_delivery(
+                job.job_id, deliveries, omitted=omitted, callback_status=callback_status, read=read
+            )
+            if stored:
+                return
+            current = self._jobs.get(job.job_id)
+
     def _record(
         self,
         job: Job,
@@ -179,7 +195,7 @@ class Notifier:
             error=result.error,
             next_retry_at=iso(next_retry) if next_retry else None,
         )
-        self._jobs.record_delivery(job.job_id, record, callback_status)
+        self._append_to_log(job, record, callback_status)
         metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
         logger.info(
             "Callback attempt",
