@@ -7,15 +7,19 @@ client's floods, slow receivers and thousands of jobs leave the other's callback
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from local.drivers import sqs_record
+from local.lambdas import invoke
+from local.receiver import ScriptedAnswer, WebhookReceiver
 from ops.add_client import add_client
-from tests.integration.flows import notify, tick
-from tests.support import WEBHOOK_SECRET
+from tests.integration.flows import job, notify, tick
+from tests.support import WEBHOOK_SECRET, reconfigure
 from videohook.signing import WebhookSigner
 
 
@@ -159,3 +163,68 @@ def test_a_redelivery_flood_is_a_429_with_retry_after_and_the_other_clients_call
     assert 0 < int(headers["Retry-After"]) <= 3600
     delivered = {callback.json()["data"]["id"] for callback in receiver.wait_for(2, timeout=10)}
     assert job_a in delivered
+
+
+# --- slow receivers -----------------------------------------------------------------------
+
+
+def batch_with_first(aws, first_job: str) -> dict:
+    """The queued notifications as one SQS batch, ``first_job``'s record first."""
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=aws.notify_queue_url, AttributeNames=["QueueArn"])
+    messages = sqs.receive_message(
+        QueueUrl=aws.notify_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
+    records = [sqs_record(message, arn["Attributes"]["QueueArn"]) for message in messages]
+    records.sort(key=lambda record: json.loads(record["body"])["job_id"] != first_job)
+    return {"Records": records}
+
+
+def test_a_slow_receiver_does_not_hold_up_the_other_callbacks_of_its_batch(
+    call_api, load_event, receiver, aws
+):
+    with WebhookReceiver() as slow:
+        # Given client-b's receiver that takes 6 s to answer, first in a batch of ten
+        slow.answer_next(ScriptedAnswer(delay_seconds=6))
+        job_b = submit_as(call_api, "client-b", slow.url)
+        for _ in range(9):
+            submit_as(call_api, "client-a", receiver.url)
+        tick(load_event)
+        tick(load_event)
+        batch = batch_with_first(aws, job_b)
+        assert len(batch["Records"]) == 10
+
+        # When the notifier delivers the batch
+        running = threading.Thread(target=invoke, args=("notifier", batch))
+        running.start()
+
+        # Then client-a's nine callbacks arrive while client-b's receiver still holds its own
+        assert len(receiver.wait_for(9, timeout=4)) == 9
+        assert slow.received == []
+        running.join()
+        assert len(slow.wait_for(1, timeout=5)) == 1
+
+
+def test_trickling_and_silent_receivers_cost_one_bounded_attempt_each(
+    call_api, load_event, receiver, aws, monkeypatch
+):
+    reconfigure(monkeypatch, CALLBACK_TIMEOUT_SECONDS="1")
+    with WebhookReceiver() as hostile:
+        # Given client-b's receivers: one trickles its answer, one never answers
+        hostile.answer_next(ScriptedAnswer(trickle_seconds=0.2), ScriptedAnswer(delay_seconds=60))
+        trickled = submit_as(call_api, "client-b", hostile.url)
+        silent = submit_as(call_api, "client-b", hostile.url)
+        quiet = submit_as(call_api, "client-a", receiver.url)
+        tick(load_event)
+        tick(load_event)
+
+        # When one notifier run delivers all three
+        answer = notify(aws)
+
+        # Then client-b's attempts are recorded as timed out, to be retried, and client-a's
+        # callback is delivered
+        assert len(answer["batchItemFailures"]) == 2
+        for job_id in (trickled, silent):
+            attempts = job(call_api, job_id, api_key_id="client-b")["callback"]["attempts"]
+            assert [a["error"] for a in attempts] == ["timed out after 1 s"]
+        assert receiver.wait_for(1, timeout=1)[0].json()["data"]["id"] == quiet

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,16 @@ MAX_RETRY_DELAY_SECONDS = MAX_SQS_VISIBILITY_SECONDS - 300
 # A receiver's Retry-After may stretch or shrink a delay, but only this far from the plan.
 RETRY_AFTER_CLAMP = (0.5, 2.0)
 JITTER = 0.1
+
+
+# The records of a batch are delivered on threads at once; Powertools' metric set is a plain
+# dict, so two first counts of one name at the same moment could lose one.
+_metrics_lock = threading.Lock()
+
+
+def _count(name: str) -> None:
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 class DeliveryRetryScheduled(Exception):
@@ -121,11 +132,11 @@ class Notifier:
         record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
         if result.refused:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
+            _count("CallbackDeliveryFailed")
             return DeliveryOutcome.REFUSED
         if result.succeeded:
             record(None, CallbackStatus.DELIVERED)
-            metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
+            _count("CallbackDelivered")
             return DeliveryOutcome.DELIVERED
         if result.status_code == 410:
             record(None, CallbackStatus.GONE)
@@ -134,7 +145,7 @@ class Notifier:
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
+            _count("CallbackDeliveryFailed")
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
                 extra={"job_id": job.job_id, "attempts": attempt},
@@ -196,7 +207,7 @@ class Notifier:
             next_retry_at=iso(next_retry) if next_retry else None,
         )
         self._append_to_log(job, record, callback_status)
-        metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
+        _count("CallbackAttempt")
         logger.info(
             "Callback attempt",
             extra={
