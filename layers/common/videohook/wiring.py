@@ -170,6 +170,7 @@ class Container:
             bucket=self.settings.videos_bucket_name,
             http=self.upstream_http,
             download_timeout_seconds=self.settings.video_download_timeout_seconds,
+            allow_plain_http=self.settings.local_mode,
         )
 
     @cached_property

@@ -51,11 +51,6 @@ JITTER = 0.1
 _metrics_lock = threading.Lock()
 
 
-def _count(name: str) -> None:
-    with _metrics_lock:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-
-
 class DeliveryRetryScheduled(Exception):
     """The attempt failed and the message will come back after ``delay_seconds``."""
 
@@ -132,11 +127,13 @@ class Notifier:
         record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
         if result.refused:
             record(None, CallbackStatus.FAILED)
-            _count("CallbackDeliveryFailed")
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.REFUSED
         if result.succeeded:
             record(None, CallbackStatus.DELIVERED)
-            _count("CallbackDelivered")
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.DELIVERED
         if result.status_code == 410:
             record(None, CallbackStatus.GONE)
@@ -145,7 +142,8 @@ class Notifier:
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
             record(None, CallbackStatus.FAILED)
-            _count("CallbackDeliveryFailed")
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
                 extra={"job_id": job.job_id, "attempts": attempt},
@@ -207,7 +205,8 @@ class Notifier:
             next_retry_at=iso(next_retry) if next_retry else None,
         )
         self._append_to_log(job, record, callback_status)
-        _count("CallbackAttempt")
+        with _metrics_lock:
+            metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
         logger.info(
             "Callback attempt",
             extra={
