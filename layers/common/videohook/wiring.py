@@ -175,7 +175,7 @@ class Container:
 
     @cached_property
     def guard(self) -> CallbackUrlChecker:
-        return CallbackUrlGuard(local_mode=self.settings.local_mode)
+        return CallbackUrlGuard(local_mode=self.settings.local_mode, ports=self.settings.callback_ports)
 
     @cached_property
     def webhook_transport(self) -> WebhookTransport:
