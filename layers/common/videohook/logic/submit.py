@@ -91,7 +91,9 @@ class Submissions:
             owner_id,
             idempotency_key,
             request.fingerprint(),
-            lambda: self._create_job(request, owner_id, new_job_id(owner_id, idempotency_key)),
+            lambda: self._create_job(
+                request, owner_id, new_job_id(owner_id, idempotency_key, request.fingerprint())
+            ),
         )
 
     def parse(self, body: str | None) -> GenerationRequest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,12 +26,17 @@ FIRST_ATTEMPTS_KEPT = 5
 LATEST_ATTEMPTS_KEPT = 20
 
 
-def new_job_id(owner_id: str | None = None, idempotency_key: str | None = None) -> str:
-    """Random, or derived from the client's idempotency key: a retried submit then finds the
-    job its first attempt stored, even if that attempt died before answering."""
+def new_job_id(
+    owner_id: str | None = None, idempotency_key: str | None = None, request: dict[str, Any] | None = None
+) -> str:
+    """Random, or derived from the client's idempotency key and request: a retried submit
+    then finds the job its first attempt stored, even if that attempt died before answering.
+    The request is part of it so that the key, reused with a new body once its 24 h record
+    has expired, makes a new job instead of finding the old one."""
     if owner_id is None or idempotency_key is None:
         return f"gen_{uuid.uuid4().hex}"
-    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}".encode()).hexdigest()
+    body = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}\n{body}".encode()).hexdigest()
     return f"gen_{digest[:32]}"
 
 
