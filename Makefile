@@ -64,8 +64,9 @@ test-integration: venv ## handlers under moto with loopback peers
 test-e2e: venv ## the local stack over HTTP
 	$(PY) -m pytest tests/e2e
 
-bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
+bench: venv ## memory of a video copy by size (docs/reliability.md); notifier callbacks/s (docs/performance.md)
 	$(PY) -m benchmarks.copy_memory
+	$(PY) -m benchmarks.notifier_throughput
 
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)
