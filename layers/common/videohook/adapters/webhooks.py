@@ -80,9 +80,6 @@ class PinnedWebhookTransport:
         self._deadlines = Deadlines()
         self._adapter = PinnedAddressAdapter(self._deadlines, pool_size)
         self._session = new_session(user_agent=USER_AGENT, adapter=self._adapter)
-        # Straight to the pinned address: a proxy from the environment would resolve the host
-        # again (and requests would scan the environment on every POST to find one).
-        self._session.trust_env = False
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         """POST to ``url``, connecting to ``address`` (one the guard checked for this host).
