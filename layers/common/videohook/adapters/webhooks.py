@@ -80,6 +80,13 @@ class PinnedWebhookTransport:
         self._deadlines = Deadlines()
         self._adapter = PinnedAddressAdapter(self._deadlines, pool_size)
         self._session = new_session(user_agent=USER_AGENT, adapter=self._adapter)
+        # requests reads its environment once here (a CA bundle a deployer set), not on every
+        # POST (where it also scans for proxies: a proxy would resolve the host again, which
+        # pinning forbids, and the scan costs a tenth of a callback's time).
+        self._session.verify = self._session.merge_environment_settings(
+            "https://receiver.invalid/", {}, None, None, None
+        )["verify"]
+        self._session.trust_env = False
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         """POST to ``url``, connecting to ``address`` (one the guard checked for this host).
