@@ -133,8 +133,7 @@ class LocalStack:
         self.resources = provision(
             boto3.Session(),
             upstream_api_key=self.config.aimlapi_api_key,
-            # The first key's secret is WEBHOOK_SECRET; every other key gets its own at first
-            # use, and each reads its own with GET /v1/webhook-secret.
+            # WEBHOOK_SECRET is the first key's; the others get theirs at first use.
             client_secrets={api_key_id(self.config.api_keys[0]): self.config.webhook_secret},
         )
         base_url = self.config.aimlapi_base_url
@@ -247,8 +246,7 @@ class LocalStack:
             f"videohook local stack is up: {front.base_url}",
             f"  VIDEOHOOK_PORT={front.base_url.rsplit(':', 1)[1]}",
             f"  VIDEOHOOK_API_KEY={', '.join(self.config.api_keys)}  (send as x-api-key)",
-            f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}  (the first key's; any key's:"
-            " GET /v1/webhook-secret)"
+            f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}  (first key's; GET /v1/webhook-secret)"
             + ("  (the default development secret, see README)" if default_secret else ""),
             f"  AIMLAPI_BASE_URL={upstream}",
             f"  AIMLAPI_API_KEY={_masked(self.config.aimlapi_api_key)}",

@@ -12,16 +12,17 @@ import contextlib
 from typing import Any
 
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
+from videohook.adapters.job_client_writes import ClientWrites
 from videohook.adapters.job_items import expression_values, from_item, json_string, placeholders, to_item
 from videohook.errors import JobNotFound
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo, Usage
+from videohook.models.jobs import Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
 PENDING_PARTITION = "pending"
 
 
-class JobRepository:
+class JobRepository(ClientWrites):
     def __init__(self, *, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -259,52 +260,6 @@ class JobRepository:
             condition="lease_owner = :owner",
             values=expression_values(owner=owner),
         )
-
-    def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
-        opened = self._update(
-            job_id,
-            "SET redelivery_window_start = :now, redeliveries_in_window = :one",
-            condition="attribute_not_exists(redelivery_window_start) OR redelivery_window_start <= :expired",
-            values=expression_values(now=now, one=1, expired=now - window_seconds),
-        )
-        if opened is not None:
-            return None
-        counted = self._update(
-            job_id,
-            "SET redeliveries_in_window = redeliveries_in_window + :one",
-            condition="redeliveries_in_window < :limit AND redelivery_window_start > :expired",
-            values=expression_values(one=1, limit=limit, expired=now - window_seconds),
-        )
-        if counted is not None:
-            return None
-        job = self.get(job_id)
-        start = job.redelivery_window_start if job and job.redelivery_window_start else now
-        return start + window_seconds
-
-    def record_delivery(
-        self,
-        job_id: str,
-        deliveries: list[DeliveryAttempt],
-        *,
-        omitted: int,
-        callback_status: CallbackStatus | None,
-        read: tuple[int, int],
-    ) -> bool:
-        kept, was_omitted = read
-        sets = "deliveries = :log, deliveries_omitted = :omitted"
-        values = expression_values(
-            log=[attempt.model_dump(mode="json", exclude_none=True) for attempt in deliveries],
-            omitted=omitted,
-            kept=kept,
-            was=was_omitted,
-        )
-        if callback_status is not None:
-            sets += ", callback_status = :cs"
-            values.update(expression_values(cs=callback_status.value))
-        unchanged = "(attribute_not_exists(deliveries) OR size(deliveries) = :kept)"
-        unchanged += " AND (attribute_not_exists(deliveries_omitted) OR deliveries_omitted = :was)"
-        condition = f"attribute_exists(job_id) AND {unchanged}"
-        return self._update(job_id, "SET " + sets, condition=condition, values=values) is not None
 
     def _update(
         self,
