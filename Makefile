@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run invoke demo bench catalog openapi replay-dlq test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
+.PHONY: help run invoke demo bench catalog openapi replay-dlq add-client test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -67,8 +67,9 @@ test-integration: venv ## handlers under moto with loopback peers
 test-e2e: venv ## the local stack over HTTP
 	$(PY) -m pytest tests/e2e
 
-bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
+bench: venv ## memory of a video copy by size (docs/reliability.md); notifier callbacks/s (docs/performance.md)
 	$(PY) -m benchmarks.copy_memory
+	$(PY) -m benchmarks.notifier_throughput
 
 catalog: venv ## regenerate the model catalog from the provider's schemas (../shared/provider)
 	$(PY) -m ops.build_catalog
@@ -78,6 +79,9 @@ openapi: venv ## regenerate docs/openapi.json from the API's routes
 
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)
+
+add-client: venv ## new API key + usage plan + its own signing secret: make add-client ARGS="--stack videohook --name acme"
+	$(PY) -m ops.add_client $(ARGS)
 
 lock: $(UV) ## re-resolve uv.lock after a dependency change; re-export the layer's requirements
 	$(UV) lock

@@ -28,7 +28,13 @@ def child(endpoint: str, video_url: str, size: int) -> None:
     from videohook.adapters.videos import S3VideoStore
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    store = S3VideoStore(s3_client=s3, bucket="bench", http=requests.Session(), download_timeout_seconds=60)
+    store = S3VideoStore(
+        s3_client=s3,
+        bucket="bench",
+        http=requests.Session(),
+        download_timeout_seconds=60,
+        allow_plain_http=True,
+    )
     baseline = peak_rss_kib()
     started = time.perf_counter()
     video = store.copy_from_url(video_url, f"videos/{size}.mp4", {"job-id": "bench"})

@@ -34,6 +34,10 @@ class ScriptedAnswer:
     delay_seconds: float = 0.0
     # Instead of ``body``: stream this many bytes (a receiver that answers far too much).
     body_size: int = 0
+    # Instead of a well-formed answer: these exact bytes (a broken chunk, a cut body).
+    raw: bytes | None = None
+    # Send the answer one byte at a time, this long apart (a receiver that trickles).
+    trickle_seconds: float = 0.0
 
 
 class WebhookReceiver(LoopbackServer):
@@ -82,6 +86,13 @@ class _CallbackHandler(LoopbackHandler):
         answer = receiver._next_answer()
         if answer.delay_seconds:
             receiver.stopping.wait(answer.delay_seconds)
+        if answer.raw is not None or answer.trickle_seconds:
+            sent = self._send_bytewise(answer, receiver)
+        else:
+            sent = self._send_answer(answer)
+        receiver._record(ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent))
+
+    def _send_answer(self, answer: ScriptedAnswer) -> int:
         sent = 0
         try:
             self.send_response(answer.status)
@@ -100,7 +111,25 @@ class _CallbackHandler(LoopbackHandler):
                 sent = len(answer.body)
         except OSError:
             self.close_connection = True  # the sender hung up (timeout, or read enough)
-        receiver._record(ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent))
+        return sent
+
+    def _send_bytewise(self, answer: ScriptedAnswer, receiver: WebhookReceiver) -> int:
+        """Writes ``raw`` (or the status line, headers and body) a byte per
+        ``trickle_seconds``; the count of bytes the sender took before hanging up."""
+        head = f"HTTP/1.1 {answer.status} Scripted\r\nContent-Length: {len(answer.body)}\r\n\r\n"
+        data = answer.raw if answer.raw is not None else head.encode() + answer.body
+        self.close_connection = True
+        sent = 0
+        try:
+            for index in range(len(data)):
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+                sent += 1
+                if answer.trickle_seconds and receiver.stopping.wait(answer.trickle_seconds):
+                    break
+        except OSError:
+            pass  # the sender hung up: its deadline passed
+        return sent
 
 
 class CallbackLog(LoopbackServer):

@@ -6,6 +6,7 @@ indexes, the queue's redrive policy, the bucket's EventBridge switch all come fr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,13 +52,13 @@ def resource_properties(logical_id: str) -> dict[str, Any]:
 class LocalResources:
     jobs_table: str
     idempotency_table: str
+    clients_table: str
     bucket: str
     notify_queue_url: str
     notify_dlq_url: str
     video_events_queue_url: str
     event_bus: str
     upstream_secret_id: str
-    webhook_secret_id: str
 
     def environment(self) -> dict[str, str]:
         """The variables the functions read in AWS, pointing at these resources."""
@@ -69,7 +70,7 @@ class LocalResources:
             "NOTIFY_DEAD_LETTER_QUEUE_URL": self.notify_dlq_url,
             "EVENT_BUS_NAME": self.event_bus,
             "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
-            "WEBHOOK_SECRET_ID": self.webhook_secret_id,
+            "CLIENTS_TABLE_NAME": self.clients_table,
         }
 
 
@@ -109,10 +110,11 @@ def provision(
     session: boto3.Session,
     *,
     upstream_api_key: str,
-    webhook_secret: str,
+    client_secrets: Mapping[str, str],
     prefix: str = "videohook",
 ) -> LocalResources:
-    """Create every resource the functions use."""
+    """Create every resource the functions use; ``client_secrets`` (API key id -> ``whsec_``
+    secret) seeds the clients' signing secrets, as ``ops/add_client.py`` does in AWS."""
     dynamodb = session.client("dynamodb")
     s3 = session.client("s3")
     sqs = session.client("sqs")
@@ -122,16 +124,21 @@ def provision(
     names = LocalResources(
         jobs_table=f"{prefix}-jobs",
         idempotency_table=f"{prefix}-idempotency",
+        clients_table=f"{prefix}-clients",
         bucket=f"{prefix}-videos",
         notify_queue_url="",
         notify_dlq_url="",
         video_events_queue_url="",
         event_bus=f"{prefix}-events",
         upstream_secret_id=f"{prefix}/aimlapi-api-key",
-        webhook_secret_id=f"{prefix}/webhook-signing-secret",
     )
     _create_table(dynamodb, "JobsTable", names.jobs_table)
     _create_table(dynamodb, "IdempotencyTable", names.idempotency_table)
+    _create_table(dynamodb, "ClientsTable", names.clients_table)
+    for owner_id, secret in client_secrets.items():
+        dynamodb.put_item(
+            TableName=names.clients_table, Item={"owner_id": {"S": owner_id}, "secret": {"S": secret}}
+        )
 
     dlq_url = sqs.create_queue(
         QueueName=f"{prefix}-notify-dlq.fifo", Attributes=_queue_attributes("NotifyDeadLetterQueue")
@@ -175,16 +182,15 @@ def provision(
     events.create_event_bus(Name=names.event_bus)
 
     secrets.create_secret(Name=names.upstream_secret_id, SecretString=upstream_api_key)
-    secrets.create_secret(Name=names.webhook_secret_id, SecretString=webhook_secret)
 
     return LocalResources(
         jobs_table=names.jobs_table,
         idempotency_table=names.idempotency_table,
+        clients_table=names.clients_table,
         bucket=names.bucket,
         notify_queue_url=notify_url,
         notify_dlq_url=dlq_url,
         video_events_queue_url=events_url,
         event_bus=names.event_bus,
         upstream_secret_id=names.upstream_secret_id,
-        webhook_secret_id=names.webhook_secret_id,
     )

@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from local.api_front import ApiFront
+from local.api_front import ApiFront, api_key_id
 from local.drivers import drive_notifier, drive_poller, run_notifier_once
 from local.lambdas import Lambdas, pool_size
 from local.loopback import LoopbackServer, PortInUseError
@@ -141,7 +141,8 @@ class LocalStack:
         self.resources = provision(
             boto3.Session(),
             upstream_api_key=self.config.aimlapi_api_key,
-            webhook_secret=self.config.webhook_secret,
+            # WEBHOOK_SECRET is the first key's; the others get theirs at first use.
+            client_secrets={api_key_id(self.config.api_keys[0]): self.config.webhook_secret},
         )
         base_url = self.config.aimlapi_base_url
         if base_url is None:
@@ -260,7 +261,7 @@ class LocalStack:
             f"videohook local stack is up: {front.base_url}",
             f"  VIDEOHOOK_PORT={front.base_url.rsplit(':', 1)[1]}",
             f"  VIDEOHOOK_API_KEY={', '.join(self.config.api_keys)}  (send as x-api-key)",
-            f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}"
+            f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}  (first key's; GET /v1/webhook-secret)"
             + ("  (the default development secret, see README)" if default_secret else ""),
             f"  AIMLAPI_BASE_URL={upstream}",
             f"  AIMLAPI_API_KEY={_masked(self.config.aimlapi_api_key)}",

@@ -13,6 +13,7 @@ from typing import Any
 from videohook.catalog import Catalog, Timing
 from videohook.errors import JobNotFound, UpstreamError
 from videohook.logic.pacing import Pacing
+from videohook.models.clients import ClientSecrets
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import IN_FLIGHT_STATUSES, CallbackStatus, EventType, JobStatus, sources_of
 from videohook.models.messages import NotificationMessage
@@ -190,14 +191,36 @@ class InMemoryJobStore:
     def release(self, job_id: str, owner: str) -> None:
         self._update(job_id, lambda job: job.lease_owner == owner, lease_owner=None, lease_expires_at=None)
 
+    def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
+        with self._lock:
+            job = self.jobs[job_id]
+            start = job.redelivery_window_start
+            if start is None or start <= now - window_seconds:
+                self.jobs[job_id] = job.model_copy(
+                    update={"redelivery_window_start": now, "redeliveries_in_window": 1}
+                )
+                return None
+            if job.redeliveries_in_window < limit:
+                self.jobs[job_id] = job.model_copy(
+                    update={"redeliveries_in_window": job.redeliveries_in_window + 1}
+                )
+                return None
+            return start + window_seconds
+
     def record_delivery(
-        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None:
-        current = self.jobs.get(job_id)
-        changes: dict[str, Any] = {"deliveries": [*(current.deliveries if current else []), attempt]}
+        self,
+        job_id: str,
+        deliveries: list[DeliveryAttempt],
+        *,
+        omitted: int,
+        callback_status: CallbackStatus | None,
+        read: tuple[int, int],
+    ) -> bool:
+        changes: dict[str, Any] = {"deliveries": deliveries, "deliveries_omitted": omitted}
         if callback_status is not None:
             changes["callback_status"] = callback_status
-        self._update(job_id, lambda _job: True, **changes)
+        unchanged = lambda job: (len(job.deliveries), job.deliveries_omitted) == read  # noqa: E731
+        return self._update(job_id, unchanged, **changes) is not None
 
     def _update(self, job_id: str, condition: Callable[[Job], bool], **changes: Any) -> Job | None:
         with self._lock:
@@ -328,3 +351,23 @@ def pacing_for(timing: Timing, *, model: str = "runway/gen4_turbo", scale: float
     return Pacing(
         catalog=Catalog({spec.id: replace(spec, timing=timing)}), scale=scale, fallback=catalog.default_timing
     )
+
+
+class InMemoryClientSecretStore:
+    def __init__(self) -> None:
+        self.clients: dict[str, ClientSecrets] = {}
+        self.reads = 0
+
+    def get(self, owner_id: str) -> ClientSecrets | None:
+        self.reads += 1
+        return self.clients.get(owner_id)
+
+    def create(self, secrets: ClientSecrets) -> bool:
+        return self.clients.setdefault(secrets.owner_id, secrets) is secrets
+
+    def replace(self, secrets: ClientSecrets, *, expected_current: str) -> bool:
+        existing = self.clients.get(secrets.owner_id)
+        if existing is None or existing.current != expected_current:
+            return False
+        self.clients[secrets.owner_id] = secrets
+        return True

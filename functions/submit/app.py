@@ -1,4 +1,5 @@
-"""The public API: generations, models, usage and the OpenAPI document.
+"""The public API: generations, models, usage, the caller's webhook signing secret, and the
+OpenAPI document.
 
 (No ``from __future__ import annotations`` here: Powertools reads the routes' annotations
 to describe them in the OpenAPI document, and needs them evaluated.)
@@ -33,6 +34,7 @@ ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
     (errors.ModelNotFound, HTTPStatus.NOT_FOUND),
     (errors.NothingToRedeliver, HTTPStatus.CONFLICT),
     (errors.SubmissionInterrupted, HTTPStatus.CONFLICT),
+    (errors.RedeliveryLimited, HTTPStatus.TOO_MANY_REQUESTS),
     (errors.IdempotencyKeyInProgress, HTTPStatus.CONFLICT),
     (errors.IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
     (errors.UpstreamRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
@@ -43,11 +45,14 @@ ERROR_STATUS: list[tuple[type[errors.VideohookError], HTTPStatus]] = [
 ]
 
 
-def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response:
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or []}},
+        headers=headers,
     )
 
 
@@ -56,7 +61,9 @@ def handle_domain_error(exc: errors.VideohookError) -> Response:
     status = next((s for kind, s in ERROR_STATUS if isinstance(exc, kind)), HTTPStatus.INTERNAL_SERVER_ERROR)
     if status >= 500:
         logger.warning("Request failed", extra={"code": exc.code, "status": int(status)})
-    return error_response(status, exc.code, exc.message, exc.details)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(status, exc.code, exc.message, exc.details, headers)
 
 
 @app.not_found
@@ -128,6 +135,7 @@ def read_generation(job_id: str) -> dict[str, Any]:
         202: json_response("Queued"),
         404: documented_error("No such job for this API key"),
         409: documented_error("No callback to redeliver yet"),
+        429: documented_error("Too many redeliveries of this job; the Retry-After header says when to retry"),
     },
 )
 @tracer.capture_method
@@ -194,6 +202,28 @@ def fold_greedy_model_path(event: dict[str, Any]) -> dict[str, Any]:
     if event.get("resource") == "/v1/models/{model+}" and model:
         return {**event, "path": f"/v1/models/{quote(unquote(model), safe='')}"}
     return event
+
+
+@app.get(
+    "/v1/webhook-secret",
+    summary="This API key's current signing secret (whsec_...), to verify its callbacks",
+    tags=["webhooks"],
+    responses={200: json_response('{"secret": "whsec_..."}')},
+)
+@tracer.capture_method(capture_response=False)
+def read_webhook_secret() -> dict[str, Any]:
+    return get_container().webhook_secrets.current(caller())
+
+
+@app.post(
+    "/v1/webhook-secret/rotate",
+    summary="A new signing secret; the previous one keeps signing alongside it for 24 h",
+    tags=["webhooks"],
+    responses={200: json_response('{"secret": "whsec_..."}')},
+)
+@tracer.capture_method(capture_response=False)
+def rotate_webhook_secret() -> dict[str, Any]:
+    return get_container().webhook_secrets.rotate(caller())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

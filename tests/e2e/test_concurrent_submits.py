@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from local.receiver import WebhookReceiver
 from tests.e2e.running import SECRET, RunningStack, launch_stack
@@ -90,6 +90,16 @@ def test_concurrent_submits_keep_their_own_body_owner_and_callback(stack: Runnin
             for job_id, seen_by in zip(job_of, pool.map(owners, job_of), strict=True):
                 assert seen_by == [job_of[job_id][0]], job_id
 
+        # And: each client holds its own signing secret (the first key's is WEBHOOK_SECRET).
+        secrets = [
+            http.get(f"{stack.api}/v1/webhook-secret", headers={"x-api-key": key}, timeout=60).json()[
+                "secret"
+            ]
+            for key in CLIENT_KEYS
+        ]
+        assert secrets[0] == SECRET
+        assert len(set(secrets)) == len(CLIENT_KEYS)
+
         # And: every job completes with exactly one callback, on its own URL.
         receiver.wait_for(len(wanted), timeout=240)
         time.sleep(SETTLE_SECONDS)
@@ -99,7 +109,12 @@ def test_concurrent_submits_keep_their_own_body_owner_and_callback(stack: Runnin
     )
     for callback in callbacks:
         headers = {name.lower(): value for name, value in callback.headers.items()}
-        payload = Webhook(SECRET).verify(callback.body, headers)
+        sender = int(callback.path.split("/")[2])
+        # Signed with its own client's secret, and with no other client's.
+        payload = Webhook(secrets[sender]).verify(callback.body, headers)
+        other = secrets[(sender + 1) % len(secrets)]
+        with pytest.raises(WebhookVerificationError):
+            Webhook(other).verify(callback.body, headers)
         client, n = job_of[payload["data"]["id"]]
         assert callback.path == f"/hooks/{client}/{n}"
         assert payload["type"] == "generation.completed", json.dumps(payload)[:500]

@@ -25,7 +25,7 @@ def aws() -> Iterator[LocalResources]:
         yield provision(
             boto3.Session(),
             upstream_api_key=UPSTREAM_KEY,
-            webhook_secret=WEBHOOK_SECRET,
+            client_secrets={"client-a": WEBHOOK_SECRET},
         )
 
 

@@ -52,29 +52,34 @@ def test_a_callback_verifies_with_both_reference_libraries(call_api, load_event,
         SvixWebhook(OTHER_SECRET).verify(callback.body, headers)
 
 
-def test_during_a_rotation_both_secrets_sign_until_the_old_one_is_removed(
+def test_during_a_rotation_both_secrets_sign_until_the_overlap_ends(
     call_api, load_event, receiver, aws, monkeypatch
 ):
-    secrets = boto3.client("secretsmanager")
-    rotation = json.dumps({"current": OTHER_SECRET, "previous": WEBHOOK_SECRET})
-    secrets.put_secret_value(SecretId=aws.webhook_secret_id, SecretString=rotation)
-    reconfigure(monkeypatch)
+    _, rotated, _ = call_api("submit_rotate_webhook_secret")
+    new_secret = rotated["secret"]
+    assert new_secret != WEBHOOK_SECRET and "previous_secret_valid_until" in rotated
     first = finished(call_api, load_event, receiver)
     notify(aws)
 
     [during] = receiver.wait_for(1, timeout=5)
     assert len(during.headers["webhook-signature"].split(" ")) == 2
-    for secret in (WEBHOOK_SECRET, OTHER_SECRET):
+    for secret in (WEBHOOK_SECRET, new_secret):
         assert Webhook(secret).verify(during.body, lowered(during.headers))["data"]["id"] == first
 
-    secrets.put_secret_value(SecretId=aws.webhook_secret_id, SecretString=OTHER_SECRET)
-    reconfigure(monkeypatch)
+    # The 24 hours of overlap have passed.
+    boto3.client("dynamodb").update_item(
+        TableName=aws.clients_table,
+        Key={"owner_id": {"S": "client-a"}},
+        UpdateExpression="SET previous_valid_until = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(datetime.now().timestamp()) - 1)}},
+    )
+    reconfigure(monkeypatch)  # past the notifier's cache of secrets, too
     finished(call_api, load_event, receiver)
     notify(aws)
 
     after = receiver.wait_for(2, timeout=5)[1]
     assert len(after.headers["webhook-signature"].split(" ")) == 1
-    Webhook(OTHER_SECRET).verify(after.body, lowered(after.headers))
+    Webhook(new_secret).verify(after.body, lowered(after.headers))
     with pytest.raises(WebhookVerificationError):
         SvixWebhook(WEBHOOK_SECRET).verify(after.body, lowered(after.headers))
 

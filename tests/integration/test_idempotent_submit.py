@@ -57,6 +57,23 @@ def test_the_same_key_with_a_different_body_is_a_422(service, load_event, simula
     assert simulator.count("create") == 1
 
 
+def test_a_key_reused_with_a_new_body_after_its_record_expired_makes_a_new_job(
+    service, load_event, simulator, aws
+):
+    _, first = answer(submit_event(load_event, KEY))
+    # The 24 h idempotency record has expired (moto has no clock: it is removed, as TTL would).
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=aws.idempotency_table)["Items"]:
+        dynamodb.delete_item(TableName=aws.idempotency_table, Key={"id": item["id"]})
+
+    status, second = answer(submit_event(load_event, KEY, prompt="something else entirely"))
+
+    assert status == 202
+    assert second["id"] != first["id"]
+    assert second["input"]["prompt"] == "something else entirely"
+    assert simulator.count("create") == 2
+
+
 def test_keys_belong_to_one_client(service, load_event, simulator):
     mine = answer(submit_event(load_event, KEY, owner="client-a"))
     theirs = answer(submit_event(load_event, KEY, owner="client-b"))

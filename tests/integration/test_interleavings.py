@@ -53,7 +53,9 @@ def upstream() -> Iterator[UpstreamSimulator]:
 
 
 def build_service(upstream: UpstreamSimulator) -> Container:
-    resources = provision(boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET)
+    resources = provision(
+        boto3.Session(), upstream_api_key=UPSTREAM_KEY, client_secrets={"client-a": WEBHOOK_SECRET}
+    )
     return service_container(
         Settings(
             **{name.lower(): value for name, value in resources.environment().items()},

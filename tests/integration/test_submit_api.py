@@ -201,6 +201,7 @@ def test_get_returns_the_callers_job(call_api):
         "events": ["generation.completed", "generation.failed"],
         "status": None,
         "attempts": [],
+        "attempts_omitted": 0,
     }
 
 

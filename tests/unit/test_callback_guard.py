@@ -211,3 +211,28 @@ def test_allows_loopback_reflects_local_mode():
 )
 def test_is_forbidden_address(address, allow_loopback, forbidden):
     assert is_forbidden_address(ipaddress.ip_address(address), allow_loopback=allow_loopback) is forbidden
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com:22/x", "https://hooks.example.com:6379/x"])
+def test_a_callback_url_naming_a_port_receivers_do_not_use_is_refused(url):
+    guard = CallbackUrlGuard(local_mode=False, resolver=dns_must_not_be_used)
+
+    with pytest.raises(CallbackUrlRejected, match="port 443 or 8443"):
+        guard.check(url)
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com/x", "https://hooks.example.com:8443/x"])
+def test_the_receivers_ports_pass(url):
+    guard = CallbackUrlGuard(local_mode=False, resolver=FakeDns({"hooks.example.com": [PUBLIC_V4]}))
+
+    assert guard.check(url) == [PUBLIC_V4]
+
+
+def test_the_allowed_ports_are_configurable():
+    guard = CallbackUrlGuard(
+        local_mode=False, resolver=FakeDns({"hooks.example.com": [PUBLIC_V4]}), ports=(9443,)
+    )
+
+    assert guard.check("https://hooks.example.com:9443/x") == [PUBLIC_V4]
+    with pytest.raises(CallbackUrlRejected):
+        guard.check("https://hooks.example.com/x")

@@ -18,6 +18,7 @@ from videohook.catalog import Catalog
 from videohook.errors import InvalidRequest
 from videohook.models.requests import (
     MAX_METADATA_BYTES,
+    MAX_STORED_INPUT_BYTES,
     MAX_URL_CHARS,
     GenerationRequest,
     parse_generation_request,
@@ -418,3 +419,25 @@ def test_parameters_leave_out_unset_optionals():
     fields = parse(json.dumps(minimal), local_mode=False).parameters
 
     assert fields == {"image_url": PNG_DATA_URI}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"model": "gen3a_turbo", "seed": ' + "9" * 5001 + "}",
+        '{"model": "gen3a_turbo", "metadata": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    ],
+    ids=["5001-digit-integer", "50000-deep-nesting"],
+)
+def test_a_body_python_cannot_read_is_a_400_not_a_500(body):
+    with pytest.raises(InvalidRequest, match="too long or nesting too deep"):
+        parse(body, local_mode=False)
+
+
+def test_parameters_past_the_stored_input_bound_are_refused():
+    body = {**GEN3A, "callback_url": CALLBACK, "prompt": "p" * (MAX_STORED_INPUT_BYTES + 1)}
+
+    with pytest.raises(InvalidRequest) as refused:
+        parse(json.dumps(body), local_mode=False)
+
+    assert any(problem["field"] == "body" for problem in refused.value.details)

@@ -35,7 +35,7 @@ class World:
             queue=self.queue,
             videos=InMemoryVideoStorage(),
             transport=self.transport,
-            signer=lambda: WebhookSigner((WEBHOOK_SECRET,)),
+            signer=lambda _owner: WebhookSigner((WEBHOOK_SECRET,)),
             guard=guard_resolving(dns),
             settings=NotifySettings(retry_delays=DELAYS, presigned_url_ttl_seconds=600),
             # Signatures carry the clock's time and verifiers refuse stale ones: a real clock.

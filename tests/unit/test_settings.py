@@ -14,8 +14,8 @@ REQUIRED = {
     "NOTIFY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-notify",
     "NOTIFY_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/videohook-dlq",
     "AIMLAPI_API_KEY_SECRET_ID": "videohook/aimlapi-api-key",
-    "WEBHOOK_SECRET_ID": "videohook/webhook-signing-secret",
     "EVENT_BUS_NAME": "videohook-events",
+    "CLIENTS_TABLE_NAME": "videohook-clients",
 }
 # Everything the DESIGN's delivery schedule says: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DESIGN_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
@@ -38,7 +38,7 @@ def test_the_required_variables_are_enough(environment):
     assert settings.videos_bucket_name == "videohook-videos"
     assert settings.notify_queue_url == REQUIRED["NOTIFY_QUEUE_URL"]
     assert settings.aimlapi_api_key_secret_id == "videohook/aimlapi-api-key"
-    assert settings.webhook_secret_id == "videohook/webhook-signing-secret"
+    assert settings.clients_table_name == "videohook-clients"
     assert settings.local_mode is False
     assert str(settings.aimlapi_base_url).rstrip("/") == "https://api.aimlapi.com"
 

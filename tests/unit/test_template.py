@@ -173,14 +173,24 @@ def test_every_required_setting_is_set_for_every_function(cfn):
         "NOTIFY_QUEUE_URL",
         "NOTIFY_DEAD_LETTER_QUEUE_URL",
         "AIMLAPI_API_KEY_SECRET_ID",
-        "WEBHOOK_SECRET_ID",
         "EVENT_BUS_NAME",
+        "CLIENTS_TABLE_NAME",
     }
     assert required <= set(variables)
     assert variables["CALLBACK_RETRY_DELAYS"] == {"Ref": "CallbackRetryDelays"}
     for function in FUNCTIONS:
         own = properties(cfn, function).get("Environment", {}).get("Variables", {})
         assert not required & set(own), f"{function} overrides a required setting"
+
+
+def test_no_function_records_its_responses_in_traces(cfn):
+    # API answers carry presigned URLs and clients' signing secrets.
+    variables = cfn["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    for function in FUNCTIONS:
+        own = properties(cfn, function).get("Environment", {}).get("Variables", {})
+        assert "POWERTOOLS_TRACER_CAPTURE_RESPONSE" not in own
 
 
 def _allowed_actions(cfn, function: str) -> set[str]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -474,3 +475,33 @@ def test_no_retry_is_started_that_could_not_finish_within_the_budget():
     with pytest.raises(UpstreamUnavailable):
         client.create("gen3a_turbo", FIELDS)
     assert len(session.calls) == 2
+
+
+# A key whose URL-encoded forms differ from it.
+SPECIAL_KEY = "aiml/test+key=0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "leaked",
+    [SPECIAL_KEY, quote(SPECIAL_KEY, safe=""), quote_plus(SPECIAL_KEY)],
+    ids=["plain", "url", "form"],
+)
+@pytest.mark.parametrize("cut_at", [0, 490, 495], ids=["start", "near-cut", "across-cut"])
+def test_the_key_is_redacted_from_a_failed_generations_error_before_it_is_cut_short(leaked, cut_at):
+    # The key sits where the 500-character cut of the error text would split it.
+    message = "x" * cut_at + leaked + " y" * 300
+    session = FakeSession(response(200, {"id": "up_1", "status": "failed", "error": {"message": message}}))
+
+    generation = client_for(session, api_key=lambda: SPECIAL_KEY).retrieve("gen3a_turbo", "up_1")
+
+    assert generation.error_message is not None
+    assert "aiml" not in generation.error_message
+
+
+def test_the_key_is_redacted_from_an_error_answer_before_it_is_cut_short():
+    session = FakeSession(response(400, {"message": "x" * 295 + quote(SPECIAL_KEY, safe="")}))
+
+    with pytest.raises(UpstreamError) as raised:
+        client_for(session, api_key=lambda: SPECIAL_KEY).create("gen3a_turbo", FIELDS)
+
+    assert "aiml" not in raised.value.message

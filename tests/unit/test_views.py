@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, StoredVideo
+from videohook.models.jobs import (
+    FIRST_ATTEMPTS_KEPT,
+    LATEST_ATTEMPTS_KEPT,
+    DeliveryAttempt,
+    Job,
+    JobError,
+    StoredVideo,
+)
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
-from videohook.views import MAX_ATTEMPTS_SHOWN, domain_event_detail, event_payload, job_view
+from videohook.views import domain_event_detail, event_payload, job_view
 
 PRESIGNED = "https://videohook-videos.s3.amazonaws.com/videos/gen_1.mp4?X-Amz-Signature=abc"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -98,14 +105,17 @@ def test_the_view_lists_the_delivery_attempts():
     assert "next_retry_at" not in second
 
 
-def test_the_view_shows_only_the_most_recent_attempts():
-    many = [attempt(n, 500) for n in range(1, MAX_ATTEMPTS_SHOWN + 11)]
+def test_the_delivery_log_keeps_the_first_and_latest_attempts_and_counts_the_rest():
+    job = completed_job([])
+    for number in range(1, 101):
+        deliveries, omitted = job.log_with(attempt(number, 500))
+        job = job.model_copy(update={"deliveries": deliveries, "deliveries_omitted": omitted})
 
-    attempts = job_view(completed_job(many))["callback"]["attempts"]
+    callback = job_view(job)["callback"]
 
-    assert len(attempts) == MAX_ATTEMPTS_SHOWN
-    assert attempts[0]["attempt"] == 11
-    assert attempts[-1]["attempt"] == MAX_ATTEMPTS_SHOWN + 10
+    numbers = [shown["attempt"] for shown in callback["attempts"]]
+    assert numbers == [*range(1, FIRST_ATTEMPTS_KEPT + 1), *range(101 - LATEST_ATTEMPTS_KEPT, 101)]
+    assert callback["attempts_omitted"] == 100 - FIRST_ATTEMPTS_KEPT - LATEST_ATTEMPTS_KEPT
 
 
 def test_the_view_keeps_internal_bookkeeping_out():

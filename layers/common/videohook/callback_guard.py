@@ -14,6 +14,10 @@ from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
+# The ports webhook receivers listen on. Any port would let a client aim signed POSTs at any
+# service of a public host (redeliver makes that repeatable).
+DEFAULT_CALLBACK_PORTS = (443, 8443)
+
 # Not all of these are caught by ``is_global`` on every Python release.
 EXTRA_BLOCKED_NETWORKS = tuple(
     ipaddress.ip_network(net)
@@ -21,7 +25,9 @@ EXTRA_BLOCKED_NETWORKS = tuple(
 )
 
 
-def check_callback_url_form(url: str, *, local_mode: bool) -> None:
+def check_callback_url_form(
+    url: str, *, local_mode: bool, ports: tuple[int, ...] = DEFAULT_CALLBACK_PORTS
+) -> None:
     """The part of the check that needs no DNS: scheme, host, port, no credentials. Raises
     ``ValueError`` naming what is wrong."""
     parts = urlsplit(url)
@@ -33,9 +39,12 @@ def check_callback_url_form(url: str, *, local_mode: bool) -> None:
         raise ValueError("has an invalid port") from None
     if not parts.hostname:
         raise ValueError("must be an absolute URL with a host")
+    local_receiver = local_mode and _is_loopback_name(parts.hostname)
+    if parts.scheme == "https" and not local_receiver and (parts.port or 443) not in ports:
+        raise ValueError(f"must use port {' or '.join(map(str, ports))}")
     if parts.scheme == "https":
         return
-    if parts.scheme == "http" and local_mode and _is_loopback_name(parts.hostname):
+    if parts.scheme == "http" and local_receiver:
         return
     if parts.scheme == "http" and local_mode:
         raise ValueError("plain http is accepted only for loopback receivers in local mode")
@@ -72,9 +81,16 @@ def is_forbidden_address(address: IPAddress, *, allow_loopback: bool) -> bool:
 
 
 class CallbackUrlGuard:
-    def __init__(self, *, local_mode: bool, resolver: Resolver = resolve_addresses) -> None:
+    def __init__(
+        self,
+        *,
+        local_mode: bool,
+        resolver: Resolver = resolve_addresses,
+        ports: tuple[int, ...] = DEFAULT_CALLBACK_PORTS,
+    ) -> None:
         self._local_mode = local_mode
         self._resolve = resolver
+        self._ports = ports
 
     @property
     def allows_loopback(self) -> bool:
@@ -82,13 +98,13 @@ class CallbackUrlGuard:
 
     def check_form(self, url: str) -> None:
         """The DNS-free part of ``check``, for request validation; raises ``ValueError``."""
-        check_callback_url_form(url, local_mode=self._local_mode)
+        check_callback_url_form(url, local_mode=self._local_mode, ports=self._ports)
 
     def check(self, url: str) -> list[str]:
         """The host's addresses, every one of them allowed; or ``CallbackUrlRejected`` naming
         the reason. Deliveries connect to one of these, never resolving again."""
         try:
-            check_callback_url_form(url, local_mode=self._local_mode)
+            self.check_form(url)
         except ValueError as exc:
             raise CallbackUrlRejected(f"callback_url {exc}", details=[_detail(str(exc))]) from None
         parts = urlsplit(url)

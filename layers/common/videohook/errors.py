@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     VIDEO_UNAVAILABLE = "video_unavailable"
     VIDEO_COPY_FAILED = "video_copy_failed"
     STORAGE_ERROR = "storage_error"
+    REDELIVERY_LIMITED = "redelivery_limited"
 
 
 class VideohookError(Exception):
@@ -71,6 +72,17 @@ class ModelNotFound(VideohookError):
 
 class NothingToRedeliver(VideohookError):
     code: str = ErrorCode.NOTHING_TO_REDELIVER
+
+
+class RedeliveryLimited(VideohookError):
+    """Too many redeliveries of one job: each is a signed POST the client aims at its
+    receiver, and a record on the job."""
+
+    code: str = ErrorCode.REDELIVERY_LIMITED
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, details=[{"retry_after_seconds": retry_after_seconds}])
+        self.retry_after_seconds = retry_after_seconds
 
 
 class IdempotencyKeyReused(VideohookError):

@@ -1,17 +1,25 @@
-"""The notifier's batch processing: Powertools' FIFO partial processor, plus the
-bookkeeping SQS FIFO needs so that a failing callback holds back only its own job."""
+"""The notifier's batch processing: Powertools' FIFO partial processor, with each message
+group (one per job) delivered on its own thread, plus the bookkeeping SQS FIFO needs so that
+a failing callback holds back only its own job."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
+from aws_lambda_powertools.utilities.batch import BatchProcessor, SqsFifoPartialProcessor
+
+# SQS hands a Lambda at most 10 records of a FIFO queue at once.
+MAX_BATCH_SIZE = 10
 
 
 class NotificationBatchProcessor(SqsFifoPartialProcessor):
-    """One message group per job: once a record fails, the later records of its group are
-    skipped (reported failed) so its events stay in order, and other jobs go on.
+    """One message group per job. The records of a group are delivered in order, and once
+    one fails the later ones are skipped (reported failed) so its events stay in order;
+    different groups are delivered at once, so one slow receiver does not hold up the
+    others' callbacks.
 
     A skipped record would stay in flight for the queue's visibility timeout and, FIFO,
     block its group meanwhile, even the failed message ahead of it: so skipped records are
@@ -25,12 +33,52 @@ class NotificationBatchProcessor(SqsFifoPartialProcessor):
         self.raise_on_entire_batch_failure = False
         self._release = release
         self._skipped: list[str] = []
+        self._lock = threading.Lock()
+        # Made once per execution environment; idle threads cost nothing between batches.
+        self._pool = ThreadPoolExecutor(max_workers=MAX_BATCH_SIZE, thread_name_prefix="notify")
 
-    def _process_record(self, record: dict[str, Any]) -> Any:
-        group = record.get("attributes", {}).get("MessageGroupId")
-        if group is not None and group in self._failed_group_ids:
+    def process(self) -> list[tuple[Any, ...]]:
+        groups: dict[str, list[int]] = {}
+        for index, record in enumerate(self.records):
+            # A record without a group (never on a FIFO queue) is a group of its own.
+            group = record.get("attributes", {}).get("MessageGroupId") or f"record-{index}"
+            groups.setdefault(group, []).append(index)
+        results: list[tuple[Any, ...]] = [()] * len(self.records)
+
+        def deliver_group(indexes: list[int]) -> None:
+            failed = False
+            for index in indexes:
+                record = self.records[index]
+                if failed:
+                    results[index] = self._skip(record)
+                    continue
+                # The plain processor's step: the FIFO one keeps per-batch state that
+                # threads would share; the group's order is kept here instead.
+                results[index] = BatchProcessor._process_record(self, record)
+                failed = results[index][0] == "fail"
+
+        if len(groups) == 1:
+            deliver_group(next(iter(groups.values())))
+        else:
+            list(self._pool.map(deliver_group, groups.values()))
+        return results
+
+    def _skip(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        with self._lock:
             self._skipped.append(record["receiptHandle"])
-        return super()._process_record(record)
+            return BatchProcessor.failure_handler(
+                self,
+                record=self._to_batch_type(record, event_type=self.event_type, model=self.model),
+                exception=self.group_circuit_breaker_exc,
+            )
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        with self._lock:
+            return BatchProcessor.failure_handler(self, record, exception)
+
+    def success_handler(self, record: Any, result: Any) -> Any:
+        with self._lock:
+            return BatchProcessor.success_handler(self, record, result)
 
     def _clean(self) -> None:
         skipped, self._skipped = self._skipped, []

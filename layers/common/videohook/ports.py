@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from videohook.models.clients import ClientSecrets
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage, is_success
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
@@ -119,9 +120,23 @@ class JobStore(Protocol):
 
     def release(self, job_id: str, owner: str) -> None: ...
 
+    def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
+        """Count one redelivery in the job's current window: None if allowed, else the epoch
+        second its window ends."""
+        ...
+
     def record_delivery(
-        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None: ...
+        self,
+        job_id: str,
+        deliveries: list[DeliveryAttempt],
+        *,
+        omitted: int,
+        callback_status: CallbackStatus | None,
+        read: tuple[int, int],
+    ) -> bool:
+        """Store the job's delivery log (already capped by the caller) if it still holds what
+        was ``read`` (attempts kept, attempts omitted); False if another write came first."""
+        ...
 
 
 class UpstreamApi(Protocol):
@@ -190,6 +205,20 @@ class WebhookTransport(Protocol):
 
 class CallbackSigner(Protocol):
     def headers(self, message_id: str, timestamp: int, body: bytes) -> dict[str, str]: ...
+
+
+class ClientSecretStore(Protocol):
+    """Each client's webhook signing secrets, encrypted at rest, keyed by API key id."""
+
+    def get(self, owner_id: str) -> ClientSecrets | None: ...
+
+    def create(self, secrets: ClientSecrets) -> bool:
+        """Store a client's first secret; False if the client already has one."""
+        ...
+
+    def replace(self, secrets: ClientSecrets, *, expected_current: str) -> bool:
+        """Store a rotation; False if the current secret changed meanwhile."""
+        ...
 
 
 class IdempotencyStore(Protocol):

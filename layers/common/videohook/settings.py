@@ -11,6 +11,9 @@ from typing import Annotated
 from pydantic import Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from videohook.callback_guard import DEFAULT_CALLBACK_PORTS
+from videohook.models.jobs import LATEST_ATTEMPTS_KEPT
+
 # The delivery specialists' schedule: about 27 hours of retries in all.
 DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
@@ -31,7 +34,8 @@ class Settings(BaseSettings):
 
     aimlapi_base_url: HttpUrl = HttpUrl("https://api.aimlapi.com")
     aimlapi_api_key_secret_id: str = Field(min_length=1)
-    webhook_secret_id: str = Field(min_length=1)
+    # Each client's webhook signing secrets, keyed by API key id.
+    clients_table_name: str = Field(min_length=3)
 
     # Local mode relaxes exactly one rule: plain-http callbacks to loopback receivers.
     local_mode: bool = False
@@ -60,20 +64,23 @@ class Settings(BaseSettings):
 
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
     callback_retry_delays: Annotated[tuple[int, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
+    # The ports a callback URL may name (comma-separated); loopback receivers in local mode
+    # may use any.
+    callback_ports: Annotated[tuple[int, ...], NoDecode] = DEFAULT_CALLBACK_PORTS
 
     presigned_url_ttl_seconds: int = Field(default=3600, ge=60, le=604_800)
     job_retention_days: int = Field(default=30, ge=1)
     secrets_max_age_seconds: int = Field(default=300, ge=0)
 
-    @field_validator("callback_retry_delays", mode="before")
+    @field_validator("callback_retry_delays", "callback_ports", mode="before")
     @classmethod
-    def _parse_delays(cls, value: object) -> object:
+    def _parse_numbers(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             try:
                 return tuple(int(part) for part in parts)
             except ValueError as exc:
-                raise ValueError("must be comma-separated whole seconds, e.g. 5,300,1800") from exc
+                raise ValueError("must be comma-separated whole numbers, e.g. 5,300,1800") from exc
         return value
 
     @field_validator("callback_retry_delays")
@@ -83,6 +90,16 @@ class Settings(BaseSettings):
             raise ValueError("needs at least one delay")
         if any(delay < 0 or delay > MAX_SQS_VISIBILITY_SECONDS for delay in value):
             raise ValueError(f"each delay must lie in 0..{MAX_SQS_VISIBILITY_SECONDS} seconds")
+        # Attempts are numbered from the delivery log, which keeps the latest ones only.
+        if len(value) >= LATEST_ATTEMPTS_KEPT:
+            raise ValueError(f"at most {LATEST_ATTEMPTS_KEPT - 1} delays")
+        return value
+
+    @field_validator("callback_ports")
+    @classmethod
+    def _check_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(port < 1 or port > 65535 for port in value):
+            raise ValueError("must be one or more ports in 1..65535")
         return value
 
 

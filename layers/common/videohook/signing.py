@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
+import secrets
 from dataclasses import dataclass
 
 SECRET_PREFIX = "whsec_"
@@ -14,22 +14,17 @@ SECRET_PREFIX = "whsec_"
 MIN_KEY_BYTES = 24
 
 
-def parse_signing_secrets(value: str) -> list[str]:
-    """The stored secret is either one ``whsec_...`` string, or during a rotation JSON
-    ``{"current": "whsec_...", "previous": "whsec_..."}``: both sign until ``previous`` is
-    removed, so receivers holding either secret keep verifying."""
-    text = value.strip()
-    if text.startswith("{"):
-        document = json.loads(text)
-        secrets = [document.get("current"), document.get("previous")]
-        found = [secret for secret in secrets if isinstance(secret, str) and secret]
-    else:
-        found = [text] if text else []
-    if not found:
-        raise ValueError("The webhook signing secret is empty")
-    for secret in found:
-        _key_bytes(secret)  # fail at cold start, not at the first delivery
-    return found
+def check_signing_secret(value: str) -> str:
+    """``value`` without surrounding whitespace, if it is a usable ``whsec_`` secret; a
+    secret that cannot sign is refused where it enters (the ops script, the store)."""
+    secret = value.strip()
+    _key_bytes(secret)
+    return secret
+
+
+def new_signing_secret() -> str:
+    """A fresh ``whsec_`` secret: 32 random bytes, as Standard Webhooks libraries expect."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _key_bytes(secret: str) -> bytes:

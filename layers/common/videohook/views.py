@@ -7,8 +7,6 @@ from typing import Any
 from videohook.models.jobs import Job, webhook_id
 from videohook.models.lifecycle import EventType
 
-# The delivery log shown on GET keeps the most recent attempts only.
-MAX_ATTEMPTS_SHOWN = 50
 # The shape of the domain event's detail and of the video's manifest; bumped on a breaking change.
 DOMAIN_EVENT_VERSION = "1"
 
@@ -43,9 +41,11 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
             "url": job.callback_url,
             "events": [event.value for event in job.callback_events],
             "status": job.callback_status.value if job.callback_status else None,
+            # The log keeps the first attempts and the latest; this many between are omitted.
+            "attempts_omitted": job.deliveries_omitted,
             "attempts": [
                 attempt.model_dump(mode="json", exclude_none=True, exclude={"message_id"})
-                for attempt in job.deliveries[-MAX_ATTEMPTS_SHOWN:]
+                for attempt in job.deliveries
             ],
         }
     return view

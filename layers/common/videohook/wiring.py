@@ -19,6 +19,7 @@ import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
+from videohook.adapters.clients import ClientSecretRepository
 from videohook.adapters.events import EventBridgeDomainEvents
 from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
@@ -34,13 +35,13 @@ from videohook.logic.notify import Notifier, NotifySettings
 from videohook.logic.pacing import Pacing
 from videohook.logic.poll import Poller, PollSettings
 from videohook.logic.probe import VideoProbe
+from videohook.logic.secrets import WebhookSecrets
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.logic.usage import UsageReports
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, DomainEvents, JobStore, WebhookTransport
+from videohook.ports import CallbackUrlChecker, ClientSecretStore, DomainEvents, JobStore, WebhookTransport
 from videohook.settings import Settings, get_settings
-from videohook.signing import WebhookSigner, parse_signing_secrets
 
 # What a test (or the local stack) may hand a Container instead of letting it build.
 OVERRIDABLE = frozenset(
@@ -51,6 +52,7 @@ OVERRIDABLE = frozenset(
         "events",
         "domain_events",
         "jobs",
+        "client_secrets",
         "idempotency",
         "queue",
         "upstream",
@@ -130,6 +132,10 @@ class Container:
         return EventBridgeDomainEvents(client=self.events, bus_name=self.settings.event_bus_name)
 
     @cached_property
+    def client_secrets(self) -> ClientSecretStore:
+        return ClientSecretRepository(client=self.dynamodb, table_name=self.settings.clients_table_name)
+
+    @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
         return DynamoDBIdempotencyStore(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
 
@@ -178,11 +184,12 @@ class Container:
             bucket=self.settings.videos_bucket_name,
             http=self.upstream_http,
             download_timeout_seconds=self.settings.video_download_timeout_seconds,
+            allow_plain_http=self.settings.local_mode,
         )
 
     @cached_property
     def guard(self) -> CallbackUrlChecker:
-        return CallbackUrlGuard(local_mode=self.settings.local_mode)
+        return CallbackUrlGuard(local_mode=self.settings.local_mode, ports=self.settings.callback_ports)
 
     @cached_property
     def webhook_transport(self) -> WebhookTransport:
@@ -197,13 +204,13 @@ class Container:
             )
         )
 
-    def webhook_signer(self) -> WebhookSigner:
-        value = self.secrets.get(
-            self.settings.webhook_secret_id, max_age=self.settings.secrets_max_age_seconds
-        )
-        return WebhookSigner(tuple(parse_signing_secrets(str(value))))
-
     # --- use cases --------------------------------------------------------------------------
+
+    @cached_property
+    def webhook_secrets(self) -> WebhookSecrets:
+        return WebhookSecrets(
+            store=self.client_secrets, cache_seconds=self.settings.secrets_max_age_seconds, clock=self.clock
+        )
 
     @cached_property
     def submissions(self) -> Submissions:
@@ -259,7 +266,7 @@ class Container:
             queue=self.queue,
             videos=self.videos,
             transport=self.webhook_transport,
-            signer=self.webhook_signer,
+            signer=self.webhook_secrets.signer_for,
             guard=self.guard,
             settings=NotifySettings(
                 retry_delays=self.settings.callback_retry_delays,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
+from videohook.adapters.job_client_writes import ClientWrites
 from videohook.adapters.job_items import (
     expression_values,
     from_item,
@@ -23,7 +24,7 @@ from videohook.adapters.job_items import (
     to_item,
 )
 from videohook.errors import JobNotFound
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
+from videohook.models.jobs import Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 PENDING_INDEX = "PendingByNextCheck"
@@ -31,7 +32,7 @@ OWNER_INDEX = "ByOwnerCreated"
 PENDING_PARTITION = "pending"
 
 
-class JobRepository:
+class JobRepository(ClientWrites):
     def __init__(self, *, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -302,16 +303,6 @@ class JobRepository:
             condition="lease_owner = :owner",
             values=expression_values(owner=owner),
         )
-
-    def record_delivery(
-        self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None:
-        sets = "deliveries = list_append(if_not_exists(deliveries, :empty), :attempt)"
-        values = expression_values(empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)])
-        if callback_status is not None:
-            sets += ", callback_status = :cs"
-            values.update(expression_values(cs=callback_status.value))
-        self._update(job_id, "SET " + sets, condition="attribute_exists(job_id)", values=values)
 
     def _update(
         self,

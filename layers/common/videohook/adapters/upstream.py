@@ -7,11 +7,12 @@ authentication, retries with backoff, and the errors each status means.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -43,12 +44,12 @@ MAX_RETRY_WAIT_SECONDS = 10.0
 MAX_ERROR_BODY_CHARS = 300
 
 
-def _error_message(response: requests.Response) -> str:
+def _error_message(text: str, reason: str) -> str:
     """The provider's error text (``{"message", ...}`` or a loosely shaped ``error``)."""
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
-        return response.text or response.reason or ""
+        return text or reason or ""
     if isinstance(body, dict):
         message = body.get("message") or error_message_of(body.get("error"))
         if message:
@@ -127,12 +128,9 @@ class UpstreamClient:
             operation="retrieve",
         )
         try:
-            generation = parse_retrieve(self._json(response), generation_id)
+            return parse_retrieve(self._json(response, redact=True), generation_id)
         except UnreadableAnswer as exc:
             raise UpstreamUnavailable(f"The provider's status answer was unreadable: {exc}") from None
-        if generation.error_message is None:
-            return generation
-        return replace(generation, error_message=self._redact(generation.error_message))
 
     def _spec(self, model: str) -> ModelSpec:
         spec = self._catalog.get(model)
@@ -208,13 +206,19 @@ class UpstreamClient:
         return True
 
     def _redact(self, text: str) -> str:
-        """Provider text reaches clients and logs; our key must never ride along in it."""
+        """Provider text reaches clients and logs; our key must never ride along in it, as
+        sent or URL-encoded. Applied to the whole answer, before anything is cut short (a key
+        cut in half would no longer match)."""
         key = self._api_key()
-        return text.replace(key, "[redacted]") if key else text
+        if not key:
+            return text
+        for form in {key, quote(key, safe=""), quote_plus(key)}:
+            text = text.replace(form, "[redacted]")
+        return text
 
     def _error_for(self, response: requests.Response) -> UpstreamError:
         status = response.status_code
-        reason = self._redact(_error_message(response))[:MAX_ERROR_BODY_CHARS]
+        reason = _error_message(self._redact(response.text), response.reason or "")[:MAX_ERROR_BODY_CHARS]
         if status == 400:
             return UpstreamRejected(f"The provider rejected the request: {reason}", status=status)
         if status == 401:
@@ -229,11 +233,11 @@ class UpstreamClient:
             return UpstreamTimeout(f"The provider answered {status}: {reason}", status=status)
         return UpstreamUnavailable(f"The provider answered {status}: {reason}", status=status)
 
-    @staticmethod
-    def _json(response: requests.Response) -> Any:
+    def _json(self, response: requests.Response, *, redact: bool = False) -> Any:
         """The body of a 2xx. One that cannot be read leaves the outcome unknown: for a
-        create, the provider accepted (and charged) something."""
+        create, the provider accepted (and charged) something. ``redact`` for answers whose
+        text reaches clients (a failed generation's error)."""
         try:
-            return response.json()
+            return json.loads(self._redact(response.text) if redact else response.text)
         except ValueError:
             raise UnreadableAnswer("its answer is not JSON") from None

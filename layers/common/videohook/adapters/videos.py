@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from boto3.s3.transfer import TransferConfig
@@ -39,6 +40,8 @@ METADATA_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
 # The service's own keys, which ``find_copy`` and consumers rely on: never dropped.
 SERVICE_METADATA = ("job-id", "upstream-id", "model")
+# A CDN may send a download on once or twice; each hop is checked like the first URL.
+MAX_REDIRECTS = 3
 
 
 class _CountingReader:
@@ -73,12 +76,31 @@ class S3VideoStore:
         http: requests.Session,
         download_timeout_seconds: float,
         transfer_config: TransferConfig = TRANSFER_CONFIG,
+        allow_plain_http: bool = False,
     ) -> None:
+        # Plain http only for the local stack's simulator: elsewhere a video (what the client
+        # gets) must come over TLS, from the provider's URL or wherever it redirects.
+        self._schemes = ("https", "http") if allow_plain_http else ("https",)
         self._s3 = s3_client
         self._bucket = bucket
         self._http = http
         self._timeout = download_timeout_seconds
         self._transfer_config = transfer_config
+
+    def _download(self, url: str) -> requests.Response:
+        """The video's answer, following redirects only to URLs that pass the same check."""
+        for _ in range(MAX_REDIRECTS + 1):
+            if urlsplit(url).scheme not in self._schemes:
+                raise VideoCopyFailed(f"The video URL must use {' or '.join(self._schemes)}")
+            try:
+                response = self._http.get(url, stream=True, timeout=self._timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                raise VideoCopyFailed(f"Could not download the video: {type(exc).__name__}") from exc
+            if not response.is_redirect:
+                return response
+            url = urljoin(url, response.headers["Location"])
+            response.close()
+        raise VideoCopyFailed(f"The video URL redirected more than {MAX_REDIRECTS} times")
 
     @staticmethod
     def key_for(job_id: str) -> str:
@@ -99,11 +121,7 @@ class S3VideoStore:
             )
 
     def copy_from_url(self, url: str, key: str, metadata: dict[str, str]) -> StoredVideo:
-        try:
-            response = self._http.get(url, stream=True, timeout=self._timeout, allow_redirects=True)
-        except requests.RequestException as exc:
-            raise VideoCopyFailed(f"Could not download the video: {type(exc).__name__}") from exc
-        with response:
+        with self._download(url) as response:
             if response.status_code in GONE_STATUSES:
                 raise VideoUnavailable(
                     f"The provider's video URL answered {response.status_code} (expired or gone)"

@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from videohook.adapters.deadline import Deadlines, pools_with_deadline
 from videohook.adapters.http import new_session, retry_after_seconds
 from videohook.ports import DeliveryResult
 
@@ -30,11 +32,16 @@ MAX_RESPONSE_BYTES = 4096
 class PinnedAddressAdapter(HTTPAdapter):
     """Sends each request to the address given with ``connect_to``, keeping the URL's host
     for the Host header, TLS SNI and certificate checks. Without a pinned address it refuses
-    to connect at all: nothing leaves unchecked."""
+    to connect at all: nothing leaves unchecked. Its connections keep ``deadlines``."""
 
-    def __init__(self) -> None:
-        super().__init__(max_retries=0)
+    def __init__(self, deadlines: Deadlines, pool_size: int = 10) -> None:
+        self._deadlines = deadlines
+        super().__init__(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
         self._pin = threading.local()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = pools_with_deadline(self._deadlines)
 
     @contextmanager
     def connect_to(self, address: str) -> Iterator[None]:
@@ -66,16 +73,29 @@ class PinnedAddressAdapter(HTTPAdapter):
 
 
 class PinnedWebhookTransport:
-    def __init__(self, *, timeout_seconds: float) -> None:
+    """``timeout_seconds`` is the whole attempt's: connect, sending, headers and body."""
+
+    def __init__(self, *, timeout_seconds: float, pool_size: int = 10) -> None:
         self._timeout = timeout_seconds
-        self._adapter = PinnedAddressAdapter()
+        self._deadlines = Deadlines()
+        self._adapter = PinnedAddressAdapter(self._deadlines, pool_size)
         self._session = new_session(user_agent=USER_AGENT, adapter=self._adapter)
+        # requests reads its environment once here (a CA bundle a deployer set), not on every
+        # POST (where it also scans for proxies: a proxy would resolve the host again, which
+        # pinning forbids, and the scan costs a tenth of a callback's time).
+        self._session.verify = self._session.merge_environment_settings(
+            "https://receiver.invalid/", {}, None, None, None
+        )["verify"]
+        self._session.trust_env = False
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
-        """POST to ``url``, connecting to ``address`` (one the guard checked for this host)."""
+        """POST to ``url``, connecting to ``address`` (one the guard checked for this host).
+        Every way the exchange can fail is an answer, never an exception: the attempt is
+        recorded and retried on the schedule."""
         started = time.monotonic()
         try:
             with (
+                self._deadlines.until(started + self._timeout),
                 self._adapter.connect_to(address),
                 self._session.post(
                     url,
@@ -92,9 +112,11 @@ class PinnedWebhookTransport:
                     duration_ms=_elapsed_ms(started),
                     retry_after_seconds=retry_after_seconds(response.headers.get("Retry-After")),
                 )
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
             error = f"timed out after {self._timeout:g} s"
-        except requests.RequestException as exc:
+        # urllib3 raises its own errors (ProtocolError on a bad chunk...) while the body is
+        # read, past requests' translation; the rest of OSError covers a socket cut mid-read.
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"connection failed ({type(exc).__name__})"
         return DeliveryResult(status_code=None, duration_ms=_elapsed_ms(started), error=error)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,11 @@ MAX_RETRY_DELAY_SECONDS = MAX_SQS_VISIBILITY_SECONDS - 300
 # A receiver's Retry-After may stretch or shrink a delay, but only this far from the plan.
 RETRY_AFTER_CLAMP = (0.5, 2.0)
 JITTER = 0.1
+
+
+# The records of a batch are delivered on threads at once; Powertools' metric set is a plain
+# dict, so two first counts of one name at the same moment could lose one.
+_metrics_lock = threading.Lock()
 
 
 class DeliveryRetryScheduled(Exception):
@@ -79,7 +85,8 @@ class Notifier:
         queue: NotificationQueue,
         videos: VideoStorage,
         transport: WebhookTransport,
-        signer: Callable[[], CallbackSigner],
+        # The job's owner's signer: each client verifies with its own secret only.
+        signer: Callable[[str], CallbackSigner],
         guard: CallbackUrlChecker,
         settings: NotifySettings,
         clock: Callable[[], datetime] = utc_now,
@@ -120,11 +127,13 @@ class Notifier:
         record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
         if result.refused:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.REFUSED
         if result.succeeded:
             record(None, CallbackStatus.DELIVERED)
-            metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.DELIVERED
         if result.status_code == 410:
             record(None, CallbackStatus.GONE)
@@ -133,7 +142,8 @@ class Notifier:
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
             record(None, CallbackStatus.FAILED)
-            metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
+            with _metrics_lock:
+                metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
                 extra={"job_id": job.job_id, "attempts": attempt},
@@ -154,8 +164,24 @@ class Notifier:
         encoded = body.encode()
         # Each attempt is signed afresh: a receiver rejects stale timestamps.
         timestamp = int(self._clock().timestamp())
-        headers = self._signer().headers(webhook_id(job.job_id, event_type), timestamp, encoded)
+        headers = self._signer(job.owner_id).headers(webhook_id(job.job_id, event_type), timestamp, encoded)
         return self._transport.post(job.callback_url, address, encoded, headers)
+
+    def _append_to_log(
+        self, job: Job, record: DeliveryAttempt, callback_status: CallbackStatus | None
+    ) -> None:
+        """One conditional write; read again only if the log changed since it was read (one
+        message per job is in flight, so that is a notifier whose time ran out)."""
+        current: Job | None = job
+        while current is not None:
+            deliveries, omitted = current.log_with(record)
+            read = (len(current.deliveries), current.deliveries_omitted)
+            stored = self._jobs.record_delivery(
+                job.job_id, deliveries, omitted=omitted, callback_status=callback_status, read=read
+            )
+            if stored:
+                return
+            current = self._jobs.get(job.job_id)
 
     def _record(
         self,
@@ -178,8 +204,9 @@ class Notifier:
             error=result.error,
             next_retry_at=iso(next_retry) if next_retry else None,
         )
-        self._jobs.record_delivery(job.job_id, record, callback_status)
-        metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
+        self._append_to_log(job, record, callback_status)
+        with _metrics_lock:
+            metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
         logger.info(
             "Callback attempt",
             extra={

@@ -11,6 +11,7 @@ from typing import Any
 from videohook.catalog import Catalog
 from videohook.errors import (
     NothingToRedeliver,
+    RedeliveryLimited,
     SubmissionInterrupted,
     UpstreamError,
     UpstreamOutcomeUnknown,
@@ -32,6 +33,11 @@ from videohook.ports import (
     VideoStorage,
 )
 from videohook.views import job_view
+
+# Each redelivery is a signed POST the client aims at its receiver and an attempt on the job:
+# a few per job per hour is plenty for a receiver that lost one.
+REDELIVERIES_PER_WINDOW = 10
+REDELIVERY_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,9 @@ class Submissions:
             owner_id,
             idempotency_key,
             request.fingerprint(),
-            lambda: self._create_job(request, owner_id, new_job_id(owner_id, idempotency_key)),
+            lambda: self._create_job(
+                request, owner_id, new_job_id(owner_id, idempotency_key, request.fingerprint())
+            ),
         )
 
     def parse(self, body: str | None) -> GenerationRequest:
@@ -110,6 +118,15 @@ class Submissions:
         if event is None or job.outbox_event is not None:
             raise NothingToRedeliver(
                 f"Generation {job_id!r} has no callback to redeliver yet (status {job.status.value})"
+            )
+        now = int(self._clock().timestamp())
+        window_ends = self._jobs.take_redelivery(
+            job.job_id, now=now, window_seconds=REDELIVERY_WINDOW_SECONDS, limit=REDELIVERIES_PER_WINDOW
+        )
+        if window_ends is not None:
+            raise RedeliveryLimited(
+                f"Generation {job_id!r} was redelivered {REDELIVERIES_PER_WINDOW} times this hour",
+                retry_after_seconds=max(1, window_ends - now),
             )
         # A fresh deduplication id: a redelivery is a new message carrying the same event.
         self._queue.send(

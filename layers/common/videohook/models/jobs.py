@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,6 +19,11 @@ from videohook.models.lifecycle import (
 )
 
 MAX_ERROR_MESSAGE_CHARS = 500
+MAX_ATTEMPT_ERROR_CHARS = 200
+# The delivery log keeps a job's first attempts and its latest, and counts the ones between:
+# however many redeliveries a client asks for, its job item stays bounded.
+FIRST_ATTEMPTS_KEPT = 5
+LATEST_ATTEMPTS_KEPT = 20
 
 
 def is_success(status_code: int | None) -> bool:
@@ -25,12 +31,17 @@ def is_success(status_code: int | None) -> bool:
     return status_code is not None and 200 <= status_code < 300
 
 
-def new_job_id(owner_id: str | None = None, idempotency_key: str | None = None) -> str:
-    """Random, or derived from the client's idempotency key: a retried submit then finds the
-    job its first attempt stored, even if that attempt died before answering."""
+def new_job_id(
+    owner_id: str | None = None, idempotency_key: str | None = None, request: dict[str, Any] | None = None
+) -> str:
+    """Random, or derived from the client's idempotency key and request: a retried submit
+    then finds the job its first attempt stored, even if that attempt died before answering.
+    The request is part of it so that the key, reused with a new body once its 24 h record
+    has expired, makes a new job instead of finding the old one."""
     if owner_id is None or idempotency_key is None:
         return f"gen_{uuid.uuid4().hex}"
-    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}".encode()).hexdigest()
+    body = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{owner_id}\n{idempotency_key}\n{body}".encode()).hexdigest()
     return f"gen_{digest[:32]}"
 
 
@@ -91,6 +102,11 @@ class DeliveryAttempt(BaseModel):
     error: str | None = None
     next_retry_at: str | None = None
 
+    @field_validator("error", mode="before")
+    @classmethod
+    def _shorten(cls, value: object) -> object:
+        return value[:MAX_ATTEMPT_ERROR_CHARS] if isinstance(value, str) else value
+
     @property
     def succeeded(self) -> bool:
         return is_success(self.status_code)
@@ -134,6 +150,11 @@ class Job(BaseModel):
     notified_event: EventType | None = None
     callback_status: CallbackStatus | None = None
     deliveries: list[DeliveryAttempt] = Field(default_factory=list)
+    # Redeliveries asked for in the window that started then (the per-job limit).
+    redelivery_window_start: int | None = None
+    redeliveries_in_window: int = 0
+    # Attempts dropped from the middle of ``deliveries`` (see ``FIRST_ATTEMPTS_KEPT``).
+    deliveries_omitted: int = 0
     expires_at: int | None = None
 
     @property
@@ -153,6 +174,14 @@ class Job(BaseModel):
 
     def delivered(self, event: EventType) -> bool:
         return any(a.event_type == event and a.succeeded for a in self.deliveries)
+
+    def log_with(self, attempt: DeliveryAttempt) -> tuple[list[DeliveryAttempt], int]:
+        """The delivery log after ``attempt``, capped, and how many attempts it omits."""
+        log = [*self.deliveries, attempt]
+        excess = len(log) - FIRST_ATTEMPTS_KEPT - LATEST_ATTEMPTS_KEPT
+        if excess <= 0:
+            return log, self.deliveries_omitted
+        return log[:FIRST_ATTEMPTS_KEPT] + log[-LATEST_ATTEMPTS_KEPT:], self.deliveries_omitted + excess
 
     def attempts_for(self, message_id: str) -> int:
         return sum(1 for d in self.deliveries if d.message_id == message_id)

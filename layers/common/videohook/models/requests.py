@@ -21,6 +21,9 @@ from videohook.models.lifecycle import EventType, default_callback_events
 
 MAX_URL_CHARS = 2048
 MAX_METADATA_BYTES = 2048
+# What a job keeps of the model's parameters (data URIs summarised): with the other bounds,
+# a job item stays under a stated size (``MAX_JOB_ITEM_BYTES``), far below DynamoDB's 400 KB.
+MAX_STORED_INPUT_BYTES = 64 * 1024
 # The fields that are the service's own, not the model's parameters.
 SERVICE_FIELDS = ("callback_url", "callback_events", "metadata")
 
@@ -118,6 +121,10 @@ def parse_generation_request(
         problems.append({"field": "model", "reason": "is not a model in the catalog: see GET /v1/models"})
     else:
         problems += [{"field": p.field, "reason": p.reason} for p in catalog.validate(spec.id, document)]
+    if len(json.dumps(_summarise(document)).encode()) > MAX_STORED_INPUT_BYTES:
+        problems.append(
+            {"field": "body", "reason": f"parameters over {MAX_STORED_INPUT_BYTES} bytes of JSON"}
+        )
 
     if problems or fields is None or not isinstance(model, str):
         names = ", ".join(sorted({problem["field"] for problem in problems}))
@@ -138,6 +145,12 @@ def parse_json_object(body: str | None) -> dict[str, Any]:
         document = json.loads(body)
     except json.JSONDecodeError as exc:
         raise InvalidRequest(f"The request body is not valid JSON: {exc.msg}", details=[]) from None
+    # Python refuses integers past 4,300 digits (ValueError) and nests only so deep
+    # (RecursionError): either is a body no model takes, so a 400, not a 500.
+    except (ValueError, RecursionError):
+        raise InvalidRequest(
+            "The request body has a number too long or nesting too deep", details=[]
+        ) from None
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object", details=[])
     return document
