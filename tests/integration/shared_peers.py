@@ -23,7 +23,9 @@ def aws() -> Iterator[LocalResources]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with mock_aws():
-            yield provision(boto3.Session(), upstream_api_key=UPSTREAM_KEY, webhook_secret=WEBHOOK_SECRET)
+            yield provision(
+                boto3.Session(), upstream_api_key=UPSTREAM_KEY, client_secrets={"client-a": WEBHOOK_SECRET}
+            )
 
 
 @pytest.fixture(scope="module")
