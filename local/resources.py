@@ -57,6 +57,7 @@ class LocalResources:
     video_events_queue_url: str
     upstream_secret_id: str
     webhook_secret_id: str
+    poll_work_queue_url: str = ""
 
     def environment(self) -> dict[str, str]:
         """The variables the functions read in AWS, pointing at these resources."""
@@ -68,6 +69,8 @@ class LocalResources:
             "NOTIFY_DEAD_LETTER_QUEUE_URL": self.notify_dlq_url,
             "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
             "WEBHOOK_SECRET_ID": self.webhook_secret_id,
+            "PENDING_PARTITIONS": str(template()["Parameters"]["PendingPartitions"]["Default"]),
+            **({"POLL_WORK_QUEUE_URL": self.poll_work_queue_url} if self.poll_work_queue_url else {}),
         }
 
 
@@ -101,6 +104,18 @@ def _queue_attributes(logical_id: str) -> dict[str, str]:
 def max_receive_count() -> int:
     redrive = resource_properties("NotifyQueue")["RedrivePolicy"]
     return int(redrive["maxReceiveCount"])
+
+
+def poll_loop_share() -> float:
+    """The share of the schedule's minute one poller invocation keeps taking due jobs."""
+    variables = resource_properties("PollerFunction")["Environment"]["Variables"]
+    return float(variables["POLL_LOOP_SECONDS"]) / 60
+
+
+def poll_worker_batch() -> tuple[int, float]:
+    """The poll workers' event source batch size and the function's timeout."""
+    worker = resource_properties("PollWorkerFunction")
+    return int(worker["Events"]["DueJobs"]["Properties"]["BatchSize"]), float(worker["Timeout"])
 
 
 def provision(
@@ -146,6 +161,10 @@ def provision(
         },
     )["QueueUrl"]
 
+    poll_work_url = sqs.create_queue(
+        QueueName=f"{prefix}-poll-work", Attributes=_queue_attributes("PollWorkQueue")
+    )["QueueUrl"]
+
     s3.create_bucket(Bucket=names.bucket)
     if resource_properties("VideosBucket")["NotificationConfiguration"]["EventBridgeConfiguration"]:
         s3.put_bucket_notification_configuration(
@@ -180,4 +199,5 @@ def provision(
         video_events_queue_url=events_url,
         upstream_secret_id=names.upstream_secret_id,
         webhook_secret_id=names.webhook_secret_id,
+        poll_work_queue_url=poll_work_url,
     )

@@ -207,3 +207,24 @@ def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(c
     assert events[0]["detail"]["bucket"]["name"] == aws.bucket
     assert events[0]["detail"]["object"]["key"] == f"videos/{job_id}.mp4"
     assert set(sample["detail"]["object"]) <= set(events[0]["detail"]["object"]) | {"etag", "sequencer"}
+
+
+def test_a_check_that_changes_nothing_costs_one_dynamodb_write(service, call_api, load_event):
+    # Given jobs the provider keeps reporting in flight, already past their first check
+    job_ids = [submit(call_api, prompt="slow [status:rendering_frames]") for _ in range(5)]
+    tick(load_event)
+    before = [job(call_api, job_id) for job_id in job_ids]
+    calls: list[str] = []
+    service.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    # When the schedule ticks and every job is checked again
+    report = tick(load_event)
+
+    # Then each check wrote the job once (no claim, no lease) after one read of the index
+    assert report == {"due": len(job_ids), "in_flight": len(job_ids)}
+    assert calls.count("UpdateItem") == len(job_ids)
+    assert calls.count("Query") == service.settings.pending_partitions
+    assert set(calls) == {"UpdateItem", "Query"}
+    after = [job(call_api, job_id) for job_id in job_ids]
+    assert [j["status"] for j in after] == [j["status"] for j in before]
+    assert all(a["updated_at"] > b["updated_at"] for a, b in zip(after, before, strict=True))

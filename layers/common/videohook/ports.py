@@ -79,6 +79,10 @@ class JobStore(Protocol):
 
     def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None: ...
 
+    def check_in(
+        self, job: Job, *, now: int, next_check_at: int, upstream_status: str, updated_at: str
+    ) -> Job | None: ...
+
     def reschedule(
         self,
         job_id: str,
@@ -116,6 +120,12 @@ class JobStore(Protocol):
     def record_delivery(
         self, job_id: str, attempt: DeliveryAttempt, callback_status: CallbackStatus | None
     ) -> None: ...
+
+
+class PollWorkQueue(Protocol):
+    """The poll workers' queue: due jobs one poller invocation cannot check in time."""
+
+    def dispatch(self, job_ids: list[str]) -> None: ...
 
 
 class UpstreamApi(Protocol):

@@ -23,6 +23,7 @@ from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
 from videohook.adapters.notifications import SqsNotificationQueue
+from videohook.adapters.poll_work import SqsPollWorkQueue
 from videohook.adapters.upstream import UpstreamClient
 from videohook.adapters.videos import S3VideoStore
 from videohook.adapters.webhooks import PinnedWebhookTransport
@@ -34,7 +35,7 @@ from videohook.logic.poll import Poller, PollSettings
 from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, JobStore, WebhookTransport
+from videohook.ports import CallbackUrlChecker, JobStore, PollWorkQueue, WebhookTransport
 from videohook.settings import Settings, get_settings
 from videohook.signing import WebhookSigner, parse_signing_secrets
 
@@ -47,6 +48,7 @@ OVERRIDABLE = frozenset(
         "jobs",
         "idempotency",
         "queue",
+        "poll_work",
         "upstream",
         "videos",
         "guard",
@@ -113,7 +115,11 @@ class Container:
 
     @cached_property
     def jobs(self) -> JobStore:
-        return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
+        return JobRepository(
+            client=self.dynamodb,
+            table_name=self.settings.jobs_table_name,
+            pending_partitions=self.settings.pending_partitions,
+        )
 
     @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
@@ -125,6 +131,16 @@ class Container:
             client=self.sqs,
             queue_url=self.settings.notify_queue_url,
             dead_letter_queue_url=self.settings.notify_dead_letter_queue_url,
+        )
+
+    @cached_property
+    def poll_work(self) -> PollWorkQueue | None:
+        if not self.settings.poll_work_queue_url:
+            return None
+        return SqsPollWorkQueue(
+            client=self.sqs,
+            queue_url=self.settings.poll_work_queue_url,
+            jobs_per_message=self.settings.poll_work_message_jobs,
         )
 
     @cached_property
@@ -142,6 +158,7 @@ class Container:
             catalog=self.catalog,
             scale=self.settings.poll_pacing_scale,
             fallback=replace(fallback, max_age_seconds=self.settings.job_max_age_seconds),
+            max_interval_seconds=self.settings.poll_max_check_interval_seconds,
         )
 
     @cached_property
@@ -225,7 +242,11 @@ class Container:
                 lease_seconds=s.poll_lease_seconds,
                 deadline_margin_seconds=s.poll_deadline_margin_seconds,
                 retention_days=s.job_retention_days,
+                loop_seconds=s.poll_loop_seconds,
+                idle_wait_seconds=s.poll_idle_wait_seconds,
+                fanout_max_jobs=s.poll_fanout_max_jobs,
             ),
+            work=self.poll_work,
             clock=self.clock,
         )
 
