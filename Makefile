@@ -64,8 +64,12 @@ test-integration: venv ## handlers under moto with loopback peers
 test-e2e: venv ## the local stack over HTTP
 	$(PY) -m pytest tests/e2e
 
-bench: venv ## memory of a video copy by size (invariant 4), see docs/reliability.md
+bench: venv ## every benchmark, each ratio next to its goal (docs/performance.md, docs/reliability.md); ~15 min
 	$(PY) -m benchmarks.copy_memory
+	$(PY) -m benchmarks.poller_throughput
+	$(PY) -m benchmarks.fanout_simulation
+	$(PY) -m benchmarks.lag
+	$(PY) -m benchmarks.cold_start
 
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)

@@ -24,16 +24,17 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "videohook-bench")
 
-from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage  # noqa: E402
-from videohook.adapters.http import new_session  # noqa: E402
-from videohook.adapters.upstream import UpstreamClient  # noqa: E402
-from videohook.catalog import Catalog  # noqa: E402
-from videohook.logic.pacing import Pacing  # noqa: E402
-from videohook.logic.poll import Poller, PollSettings  # noqa: E402
-from videohook.models.clock import iso  # noqa: E402
-from videohook.models.jobs import Job  # noqa: E402
-from videohook.models.lifecycle import JobStatus  # noqa: E402
-from videohook.ports import JobStore, PollWorkQueue  # noqa: E402
+from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage
+from videohook.adapters.http import new_session
+from videohook.adapters.upstream import UpstreamClient
+from videohook.catalog import Catalog
+from videohook.logic.pacing import Pacing
+from videohook.logic.poll import Poller, PollSettings
+from videohook.models.clock import iso
+from videohook.models.jobs import Job
+from videohook.models.lifecycle import JobStatus
+from videohook.ports import JobStore, PollWorkQueue
+from videohook.settings import Settings
 
 API_KEY = "bench-key"
 MODEL = "gen3a_turbo"
@@ -42,7 +43,8 @@ CATALOG = Catalog.load()
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{system}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def spread(values: list[float]) -> str:
@@ -118,7 +120,7 @@ def poller(
     base_url: str,
     settings: PollSettings,
     *,
-    max_interval_seconds: float = 10.0,
+    max_interval_seconds: float = Settings.model_fields["poll_max_check_interval_seconds"].default,
     work: PollWorkQueue | None = None,
     queue: InMemoryQueue | None = None,
 ) -> Poller:

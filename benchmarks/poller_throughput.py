@@ -76,12 +76,10 @@ def main() -> None:
                 writes.append(per_check)
             results[concurrency] = (bare, ours, writes)
 
-    print(
-        f"Per-check overhead ({harness.machine()}; simulator {LATENCY * 1000:.0f} ms; min / median / max of {args.rounds})"
-    )
-    print(
-        f"{'threads':>7} {'bare checks/s':>16} {'videohook checks/s':>19} {'ratio of medians':>30} {'writes/check':>13}"
-    )
+    print(f"Per-check overhead ({harness.machine()}; simulator {LATENCY * 1000:.0f} ms)")
+    print(f"checks/s as min / median / max of {args.rounds} runs")
+    header = f"{'threads':>7} {'bare checks/s':>16} {'videohook checks/s':>19} {'ratio of medians':>30}"
+    print(f"{header} {'writes/check':>13}")
     for concurrency, (bare, ours, writes) in results.items():
         ratio = statistics.median(ours) / statistics.median(bare)
         print(

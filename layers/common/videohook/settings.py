@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     poll_pacing_scale: float = Field(default=1.0, ge=0, le=10)
     # The longest wait between two checks of a job after its first: the bound on how late a
     # finished generation is noticed (the catalog's longer intervals are cut to it).
-    poll_max_check_interval_seconds: float = Field(default=10.0, gt=0)
+    poll_max_check_interval_seconds: float = Field(default=6.0, gt=0)
     # How long one poller invocation keeps taking due jobs (0: a single round). The template
     # sets it just under the schedule's minute so invocations follow each other without a gap.
     poll_loop_seconds: float = Field(default=0.0, ge=0, le=840)
