@@ -71,10 +71,11 @@ http = requests.Session()
 print(json.dumps((time.perf_counter() - started) * 1000))
 """
 
+POWERTOOLS = "from aws_lambda_powertools"
 EXTRA = {
-    "rest": "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\napp = APIGatewayRestResolver()",
+    "rest": f"{POWERTOOLS}.event_handler import APIGatewayRestResolver\napp = APIGatewayRestResolver()",
     "plain": "",
-    "batch": "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response\n"
+    "batch": f"{POWERTOOLS}.utilities.batch import BatchProcessor, EventType, process_partial_response\n"
     "processor = BatchProcessor(event_type=EventType.SQS)",
 }
 
