@@ -179,7 +179,7 @@ class CountingJobStore(InMemoryJobStore):
 
 def save_chart(figure: Any, name: str, command: str) -> Path:
     """A PNG under docs/performance/, captioned with the machine and the command."""
-    figure.text(0.01, 0.005, f"{machine()} - {command}", fontsize=7, color="dimgray")
+    figure.text(0.01, -0.04, f"{machine()} - {command}", fontsize=7, color="dimgray")
     CHARTS.mkdir(parents=True, exist_ok=True)
     path = CHARTS / f"{name}.png"
     figure.savefig(path, dpi=110, bbox_inches="tight")
