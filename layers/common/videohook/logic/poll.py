@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -23,7 +22,7 @@ from videohook.errors import (
     VideoUnavailable,
 )
 from videohook.logic.pacing import Pacing
-from videohook.logic.sweep import SweepRun
+from videohook.logic.sweep import PollSettings, SweepRun
 from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, JobError, StoredVideo, Usage, webhook_id
 from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
@@ -38,21 +37,6 @@ from videohook.ports import (
     UpstreamGeneration,
     VideoStorage,
 )
-
-
-@dataclass(frozen=True)
-class PollSettings:
-    batch_size: int
-    concurrency: int
-    lease_seconds: int
-    deadline_margin_seconds: float
-    retention_days: int
-    # How long one invocation keeps taking due jobs (0: one round, as a test asks for).
-    loop_seconds: float = 0.0
-    # The pause between rounds when nothing is due: the detection delay it adds at most.
-    idle_wait_seconds: float = 1.0
-    # Due jobs beyond ``batch_size`` handed to the poll workers per round (with a work queue).
-    fanout_max_jobs: int = 0
 
 
 class Poller:

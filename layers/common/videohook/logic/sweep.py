@@ -18,6 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,7 +29,23 @@ from videohook.observability import logger, metrics
 from videohook.ports import JobStore, PollWorkQueue
 
 if TYPE_CHECKING:
-    from videohook.logic.poll import Poller, PollSettings
+    from videohook.logic.poll import Poller
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    batch_size: int
+    concurrency: int
+    lease_seconds: int
+    deadline_margin_seconds: float
+    retention_days: int
+    # How long one invocation keeps taking due jobs (0: one round, as a test asks for).
+    loop_seconds: float = 0.0
+    # The pause between rounds when nothing is due: the detection delay it adds at most.
+    idle_wait_seconds: float = 1.0
+    # Due jobs beyond ``batch_size`` handed to the poll workers per round (with a work queue).
+    fanout_max_jobs: int = 0
+
 
 # The job as read, unchanged: once handled in an invocation, it is not taken again there.
 _Seen = tuple[str, int | None, str | None]
