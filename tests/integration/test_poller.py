@@ -9,9 +9,11 @@ import json
 import boto3
 import pytest
 
+from local.drivers import run_notifier_once
 from local.upstream_simulator import UpstreamSimulator
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
-from videohook.models.messages import NotificationMessage
+from tests.support import reconfigure
+from videohook.models.messages import NotificationMessage, PollWorkMessage
 
 
 def test_a_finished_video_is_copied_byte_for_byte_and_one_notification_is_queued(
@@ -228,3 +230,32 @@ def test_a_check_that_changes_nothing_costs_one_dynamodb_write(service, call_api
     after = [job(call_api, job_id) for job_id in job_ids]
     assert [j["status"] for j in after] == [j["status"] for j in before]
     assert all(a["updated_at"] > b["updated_at"] for a, b in zip(after, before, strict=True))
+
+
+def test_jobs_handed_to_the_poll_workers_are_checked_by_the_worker_function(
+    service, call_api, load_event, aws, monkeypatch, simulator
+):
+    # Given more due jobs than one round of the poller checks, and a work queue
+    reconfigure(monkeypatch, POLL_BATCH_SIZE="2", POLL_WORK_MESSAGE_JOBS="2")
+    for _ in range(5):
+        submit(call_api, prompt="slow [status:rendering_frames]")
+
+    # When the poller ticks, it checks two and hands three to the workers, two per message
+    report = tick(load_event)
+    assert report == {"due": 5, "in_flight": 2, "dispatched": 3}
+
+    # Then the worker function, fed by the queue as the event source mapping does, checks them
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=aws.poll_work_queue_url, AttributeNames=["QueueArn"])
+    answer = run_notifier_once(
+        sqs, aws.poll_work_queue_url, arn["Attributes"]["QueueArn"], function="poll_worker", max_messages=4
+    )
+    assert answer == {"due": 3, "in_flight": 3}
+    assert simulator.count("retrieve") == 5  # each job asked about once, by one of them
+    assert sqs.receive_message(QueueUrl=aws.poll_work_queue_url).get("Messages") is None
+
+
+def test_the_poll_worker_event_names_jobs_the_handler_reads(load_event):
+    event = load_event("poll_worker_due_jobs")
+
+    assert [len(PollWorkMessage.model_validate_json(r["body"]).job_ids) for r in event["Records"]] == [2]
