@@ -1,12 +1,13 @@
 """What AWS does around the functions, played locally: the EventBridge schedule that ticks
-the poller, and the SQS event source mapping that feeds the notifier batches and deletes
-what it delivered. Both invoke through ``local.lambdas``, one event per environment
+the poller, and the SQS event source mappings that feed the notifier (and the poll workers)
+batches and delete what was handled. Both invoke through ``local.lambdas``, one event per environment
 (``run_notifier_once`` in-process by default, as the tests call it)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,44 +21,84 @@ Invoke = Callable[..., Any]
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
-def drive_poller(stopping: threading.Event, interval_seconds: float, invoke: Invoke) -> None:
-    """One tick per interval until ``stopping``; a failed tick is retried by the next, as in AWS."""
+def drive_poller(
+    stopping: threading.Event, interval_seconds: float, invoke: Invoke, timeout_seconds: float = 120
+) -> None:
+    """One tick per interval on the clock until ``stopping``, each invoked without waiting for
+    the last to end (EventBridge invokes asynchronously: an invocation that loops for most of
+    the minute is followed by the next on time). A failed tick is covered by the next."""
     tick = json.loads((EVENTS / "poller_schedule_tick.json").read_text())
-    while not stopping.wait(interval_seconds):
-        try:
-            invoke("poller", tick, timeout_seconds=60)
-        except Exception as exc:  # noqa: BLE001 - the schedule must outlive one bad tick
-            if not stopping.is_set():  # at stop, moto going away fails the tick in flight
-                print(f"poller tick failed: {exc!r}", flush=True)
+    next_tick = time.monotonic() + interval_seconds
+    while not stopping.wait(max(0.0, next_tick - time.monotonic())):
+        next_tick += interval_seconds
+        threading.Thread(
+            target=_tick, args=(stopping, invoke, tick, timeout_seconds), name="poller-tick", daemon=True
+        ).start()
 
 
-def drive_notifier(stopping: threading.Event, queue_url: str, invoke: Invoke) -> None:
-    """Read the notify queue until ``stopping``, a batch at a time."""
+def _tick(stopping: threading.Event, invoke: Invoke, tick: dict[str, Any], timeout_seconds: float) -> None:
+    try:
+        invoke("poller", tick, timeout_seconds=timeout_seconds)
+    except Exception as exc:  # noqa: BLE001 - the schedule must outlive one bad tick
+        if not stopping.is_set():  # at stop, moto going away fails the tick in flight
+            print(f"poller tick failed: {exc!r}", flush=True)
+
+
+def drive_notifier(
+    stopping: threading.Event,
+    queue_url: str,
+    invoke: Invoke,
+    function: str = "notifier",
+    max_messages: int = 10,
+    timeout_seconds: float = 30,
+) -> None:
+    """Read the notify queue (or the poll workers' queue, with ``function="poll_worker"``)
+    until ``stopping``, a batch at a time."""
     sqs = boto3.client("sqs")
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     while not stopping.is_set():
         try:
-            run_notifier_once(sqs, queue_url, queue_arn, wait_seconds=1, invoke=invoke)
+            run_notifier_once(
+                sqs,
+                queue_url,
+                queue_arn,
+                wait_seconds=1,
+                invoke=invoke,
+                function=function,
+                max_messages=max_messages,
+                timeout_seconds=timeout_seconds,
+            )
         except Exception as exc:  # noqa: BLE001 - the reader must outlive one bad batch
             if not stopping.is_set():
-                print(f"notifier batch failed: {exc!r}", flush=True)
+                print(f"{function} batch failed: {exc!r}", flush=True)
             stopping.wait(1)
 
 
 def run_notifier_once(
-    sqs: Any, queue_url: str, queue_arn: str, *, wait_seconds: int = 0, invoke: Invoke = in_process.invoke
+    sqs: Any,
+    queue_url: str,
+    queue_arn: str,
+    *,
+    wait_seconds: int = 0,
+    invoke: Invoke = in_process.invoke,
+    function: str = "notifier",
+    max_messages: int = 10,
+    timeout_seconds: float = 30,
 ) -> dict[str, Any] | None:
-    """What the SQS event source mapping does once: receive a batch, invoke the notifier,
+    """What the SQS event source mapping does once: receive a batch, invoke the function,
     delete what succeeded and leave the reported failures to their visibility timeout."""
     messages = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=max_messages,
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
     ).get("Messages", [])
     if not messages:
         return None
     event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
-    answer = invoke("notifier", event, timeout_seconds=30) or {}
+    answer = invoke(function, event, timeout_seconds=timeout_seconds) or {}
     failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
     done = [m for m in messages if m["MessageId"] not in failed]
     if done:

@@ -59,6 +59,7 @@ class LocalResources:
     video_events_queue_url: str
     event_bus: str
     upstream_secret_id: str
+    poll_work_queue_url: str = ""
 
     def environment(self) -> dict[str, str]:
         """The variables the functions read in AWS, pointing at these resources."""
@@ -71,6 +72,8 @@ class LocalResources:
             "EVENT_BUS_NAME": self.event_bus,
             "AIMLAPI_API_KEY_SECRET_ID": self.upstream_secret_id,
             "CLIENTS_TABLE_NAME": self.clients_table,
+            "PENDING_PARTITIONS": str(template()["Parameters"]["PendingPartitions"]["Default"]),
+            **({"POLL_WORK_QUEUE_URL": self.poll_work_queue_url} if self.poll_work_queue_url else {}),
         }
 
 
@@ -104,6 +107,18 @@ def _queue_attributes(logical_id: str) -> dict[str, str]:
 def max_receive_count() -> int:
     redrive = resource_properties("NotifyQueue")["RedrivePolicy"]
     return int(redrive["maxReceiveCount"])
+
+
+def poll_loop_share() -> float:
+    """The share of the schedule's minute one poller invocation keeps taking due jobs."""
+    variables = resource_properties("PollerFunction")["Environment"]["Variables"]
+    return float(variables["POLL_LOOP_SECONDS"]) / 60
+
+
+def poll_worker_batch() -> tuple[int, float]:
+    """The poll workers' event source batch size and the function's timeout."""
+    worker = resource_properties("PollWorkerFunction")
+    return int(worker["Events"]["DueJobs"]["Properties"]["BatchSize"]), float(worker["Timeout"])
 
 
 def provision(
@@ -156,6 +171,10 @@ def provision(
         },
     )["QueueUrl"]
 
+    poll_work_url = sqs.create_queue(
+        QueueName=f"{prefix}-poll-work", Attributes=_queue_attributes("PollWorkQueue")
+    )["QueueUrl"]
+
     s3.create_bucket(Bucket=names.bucket)
     if resource_properties("VideosBucket")["NotificationConfiguration"]["EventBridgeConfiguration"]:
         s3.put_bucket_notification_configuration(
@@ -193,4 +212,5 @@ def provision(
         video_events_queue_url=events_url,
         event_bus=names.event_bus,
         upstream_secret_id=names.upstream_secret_id,
+        poll_work_queue_url=poll_work_url,
     )

@@ -30,7 +30,7 @@ from local.lambdas import Lambdas, pool_size
 from local.loopback import LoopbackServer, PortInUseError
 from local.moto_server import MotoServer
 from local.receiver import CallbackLog
-from local.resources import LocalResources, provision
+from local.resources import LocalResources, poll_loop_share, poll_worker_batch, provision
 from local.simulator import UpstreamSimulator
 from local.state import publish, sam_env_file, withdraw
 
@@ -171,6 +171,9 @@ class LocalStack:
             "CALLBACK_RETRY_DELAYS": self.config.callback_retry_delays,
             "POLL_PACING_SCALE": pacing_scale,
             "POLL_DEADLINE_MARGIN_SECONDS": "5",
+            # As in the template: each tick keeps checking for the same share of its
+            # interval (58 s of 60), so the next tick takes over without a gap.
+            "POLL_LOOP_SECONDS": f"{self.config.poll_interval_seconds * poll_loop_share():.3f}",
             "POWERTOOLS_SERVICE_NAME": "videohook",
             "POWERTOOLS_METRICS_NAMESPACE": "videohook",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -206,6 +209,15 @@ class LocalStack:
             self._stopping,
             self.resources.notify_queue_url,
             self.lambdas.invoke,
+        )
+        self._spawn(
+            "poll-work-queue-reader",
+            drive_notifier,
+            self._stopping,
+            self.resources.poll_work_queue_url,
+            self.lambdas.invoke,
+            "poll_worker",
+            *poll_worker_batch(),
         )
         return self
 

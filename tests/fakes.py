@@ -93,6 +93,25 @@ class InMemoryJobStore:
             lease_expires_at=now + lease_seconds,
         )
 
+    def check_in(
+        self, job: Job, *, now: int, next_check_at: int, upstream_status: str, updated_at: str
+    ) -> Job | None:
+        return self._update(
+            job.job_id,
+            lambda current: (
+                current.next_check_at == job.next_check_at
+                and current.status is job.status
+                and current.outbox_event is None
+                and (current.lease_expires_at is None or current.lease_expires_at <= now)
+            ),
+            next_check_at=next_check_at,
+            upstream_status=upstream_status,
+            updated_at=updated_at,
+            poll_count=job.poll_count + 1,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
     def reschedule(
         self,
         job_id: str,
@@ -230,6 +249,16 @@ class InMemoryJobStore:
             updated = job.model_copy(update=changes)
             self.jobs[job_id] = updated
             return updated
+
+
+@dataclass
+class InMemoryPollWork:
+    """The poll workers' queue: each dispatched batch of job ids, in order."""
+
+    batches: list[list[str]] = field(default_factory=list)
+
+    def dispatch(self, job_ids: list[str]) -> None:
+        self.batches.append(list(job_ids))
 
 
 @dataclass

@@ -51,6 +51,7 @@ class UpstreamSimulator(LoopbackServer):
         truncate_video_at: int | None = None,
         reject_unknown_fields: bool = True,
         create_latency_seconds: float = 0.0,
+        retrieve_latency_seconds: float = 0.0,
     ) -> None:
         if video_shape is not None and video_shape not in VIDEO_SHAPES:
             raise ValueError(f"video_shape must be one of {VIDEO_SHAPES}")
@@ -73,6 +74,8 @@ class UpstreamSimulator(LoopbackServer):
         self.reject_unknown_fields = reject_unknown_fields
         # How long a successful create takes (the provider takes a second or two).
         self.create_latency_seconds = create_latency_seconds
+        # How long a status answer takes (benchmarks: the provider's ~100 ms).
+        self.retrieve_latency_seconds = retrieve_latency_seconds
         self._state = SimulatorState()
         self._sample: bytes | None = None
 
@@ -153,6 +156,8 @@ class UpstreamSimulator(LoopbackServer):
                 answer = self._create(headers, payload, route, raw_path)
             elif kind == "retrieve":
                 answer = self._retrieve(headers, query, route, raw_path)
+                # Waited out by the HTTP thread after the lock: answers overlap, as upstream.
+                answer.delay = self.retrieve_latency_seconds or None
             elif kind == "video":
                 answer = self._video(path, raw_path)
             else:

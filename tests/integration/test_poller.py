@@ -10,9 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from local.drivers import run_notifier_once
 from local.upstream_simulator import UpstreamSimulator
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
-from videohook.models.messages import NotificationMessage
+from tests.support import reconfigure
+from videohook.models.messages import NotificationMessage, PollWorkMessage
 
 S3_SAMPLE = Path(__file__).resolve().parents[2] / "docs/examples/s3_video_object_created.json"
 
@@ -210,3 +212,53 @@ def test_the_copy_announces_itself_to_downstream_consumers_through_eventbridge(c
     assert events[0]["detail"]["bucket"]["name"] == aws.bucket
     assert events[0]["detail"]["object"]["key"] == f"videos/{job_id}.mp4"
     assert set(sample["detail"]["object"]) <= set(events[0]["detail"]["object"]) | {"etag", "sequencer"}
+
+
+def test_a_check_that_changes_nothing_costs_one_dynamodb_write(service, call_api, load_event):
+    # Given jobs the provider keeps reporting in flight, already past their first check
+    job_ids = [submit(call_api, prompt="slow [status:rendering_frames]") for _ in range(5)]
+    tick(load_event)
+    before = [job(call_api, job_id) for job_id in job_ids]
+    calls: list[str] = []
+    service.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    # When the schedule ticks and every job is checked again
+    report = tick(load_event)
+
+    # Then each check wrote the job once (no claim, no lease) after one read of the index
+    assert report == {"due": len(job_ids), "in_flight": len(job_ids)}
+    assert calls.count("UpdateItem") == len(job_ids)
+    assert calls.count("Query") == service.settings.pending_partitions
+    assert set(calls) == {"UpdateItem", "Query"}
+    after = [job(call_api, job_id) for job_id in job_ids]
+    assert [j["status"] for j in after] == [j["status"] for j in before]
+    assert all(a["updated_at"] > b["updated_at"] for a, b in zip(after, before, strict=True))
+
+
+def test_jobs_handed_to_the_poll_workers_are_checked_by_the_worker_function(
+    service, call_api, load_event, aws, monkeypatch, simulator
+):
+    # Given more due jobs than one round of the poller checks, and a work queue
+    reconfigure(monkeypatch, POLL_BATCH_SIZE="2", POLL_WORK_MESSAGE_JOBS="2")
+    for _ in range(5):
+        submit(call_api, prompt="slow [status:rendering_frames]")
+
+    # When the poller ticks, it checks two and hands three to the workers, two per message
+    report = tick(load_event)
+    assert report == {"due": 5, "in_flight": 2, "dispatched": 3}
+
+    # Then the worker function, fed by the queue as the event source mapping does, checks them
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=aws.poll_work_queue_url, AttributeNames=["QueueArn"])
+    answer = run_notifier_once(
+        sqs, aws.poll_work_queue_url, arn["Attributes"]["QueueArn"], function="poll_worker", max_messages=4
+    )
+    assert answer == {"due": 3, "in_flight": 3}
+    assert simulator.count("retrieve") == 5  # each job asked about once, by one of them
+    assert sqs.receive_message(QueueUrl=aws.poll_work_queue_url).get("Messages") is None
+
+
+def test_the_poll_worker_event_names_jobs_the_handler_reads(load_event):
+    event = load_event("poll_worker_due_jobs")
+
+    assert [len(PollWorkMessage.model_validate_json(r["body"]).job_ids) for r in event["Records"]] == [2]

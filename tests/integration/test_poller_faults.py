@@ -138,7 +138,7 @@ def test_two_pollers_at_once_copy_each_video_once_and_queue_one_event_per_job(
 
 def test_jobs_are_checked_less_often_as_they_age(service, call_api, load_event, monkeypatch, aws):
     # gen3a_turbo's timing in the catalog: first check after 30 s, then 15 s doubling to 60 s
-    reconfigure(monkeypatch, POLL_PACING_SCALE="1")
+    reconfigure(monkeypatch, POLL_PACING_SCALE="1", POLL_MAX_CHECK_INTERVAL_SECONDS="60")
     job_id = submit(call_api, prompt="slow [status:rendering_frames]")
     dynamodb = boto3.client("dynamodb")
 

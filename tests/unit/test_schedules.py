@@ -123,7 +123,12 @@ def test_checks_space_out_until_the_maximum_interval():
 
 
 def test_the_scale_shortens_every_delay_and_zero_checks_at_every_tick():
-    assert [pacing(15, 120, scale=0.5).next_check_delay("gen4_turbo", c) for c in range(4)] == [8, 15, 30, 60]
+    assert [pacing(15, 120, scale=0.5).next_check_delay("gen4_turbo", c) for c in range(4)] == [
+        7.5,
+        15,
+        30,
+        60,
+    ]
     assert pacing(scale=0).next_check_delay("gen4_turbo", 3) == 0
     assert pacing(scale=0).first_check_delay("gen4_turbo") == 0
     assert pacing(scale=0).max_age_seconds("gen4_turbo") == 7200  # ages are never scaled

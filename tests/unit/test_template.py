@@ -17,12 +17,13 @@ import pytest
 
 import videohook
 from local.resources import TEMPLATE, max_receive_count, template
-from videohook.adapters.jobs import OWNER_INDEX, PENDING_INDEX
+from videohook.adapters.jobs import OWNER_INDEX
+from videohook.adapters.pending_index import PENDING_INDEX
 from videohook.models.jobs import Job, JobSummary
 from videohook.models.outcomes import SweepOutcome
 from videohook.settings import DEFAULT_CALLBACK_RETRY_DELAYS, MAX_SQS_VISIBILITY_SECONDS, Settings
 
-FUNCTIONS = ("SubmitFunction", "PollerFunction", "NotifierFunction")
+FUNCTIONS = ("SubmitFunction", "PollerFunction", "PollWorkerFunction", "NotifierFunction")
 ROOT = TEMPLATE.parent
 LAYER_PACKAGE = Path(videohook.__file__).resolve().parent
 STACK = "videohook-prod"
@@ -43,7 +44,7 @@ def properties(cfn: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return resource(cfn, logical_id)["Properties"]
 
 
-def test_the_template_has_the_three_functions_and_the_optional_example_consumer(cfn):
+def test_the_template_has_the_listed_functions_and_the_optional_example_consumer(cfn):
     functions = {name for name, res in cfn["Resources"].items() if res["Type"] == "AWS::Serverless::Function"}
 
     assert functions == {*FUNCTIONS, "ConsumerFunction"}
@@ -215,6 +216,11 @@ def _allowed_actions(cfn, function: str) -> set[str]:
         (
             "PollerFunction",
             {"dynamodb:Query", "dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject", "s3:ListBucket"},
+        ),
+        # get (a handed-out job re-read), update (check_in/claim/finish), the same S3 copy
+        (
+            "PollWorkerFunction",
+            {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject", "s3:GetObject", "s3:ListBucket"},
         ),
         # get + update (record_delivery), get on objects (presigned URL in the callback)
         ("NotifierFunction", {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"}),

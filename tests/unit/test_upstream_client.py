@@ -102,20 +102,22 @@ class RecordingSleep:
 
 def client_for(
     session: FakeSession,
-    sleep: RecordingSleep | None = None,
+    sleep: Callable[[float], None] | None = None,
     *,
     max_attempts: int = 3,
     api_key: Callable[[], str] = lambda: API_KEY,
+    **timing: Any,
 ) -> UpstreamClient:
     return UpstreamClient(
         catalog=Catalog.load(),
         base_url=BASE_URL + "/",
         api_key=api_key,
         session=session,  # type: ignore[arg-type]
-        timeout_seconds=5.0,
+        timeout_seconds=timing.pop("timeout_seconds", 5.0),
         max_attempts=max_attempts,
         backoff_base_seconds=0.5,
         sleep=sleep or RecordingSleep(),
+        **timing,
     )
 
 
@@ -505,3 +507,50 @@ def test_the_key_is_redacted_from_an_error_answer_before_it_is_cut_short():
         client_for(session, api_key=lambda: SPECIAL_KEY).create("gen3a_turbo", FIELDS)
 
     assert "aiml" not in raised.value.message
+
+
+class SteppedClock:
+    """A monotonic clock that moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def test_a_429_holds_every_request_of_the_client_until_its_retry_after():
+    # One check meets a 429 asking for 4 s; its retry gives up (one attempt only here)
+    session = FakeSession(
+        response(429, {"message": "slow down"}, {"Retry-After": "4"}), completed(), completed()
+    )
+    clock = SteppedClock()
+    client = client_for(session, clock.sleep, max_attempts=1, clock=clock)
+    with pytest.raises(UpstreamUnavailable):
+        client.retrieve("gen3a_turbo", "up_1")
+
+    # The next checks, other jobs on other threads alike, wait the 4 s once, then go
+    client.retrieve("gen3a_turbo", "up_2")
+    client.retrieve("gen3a_turbo", "up_3")
+
+    assert clock.waits == [4.0]
+    assert len(session.calls) == 3
+
+
+def test_a_submit_that_could_not_outwait_a_429_within_its_budget_is_not_sent():
+    session = FakeSession(response(429, {"message": "slow down"}, {"Retry-After": "9"}))
+    clock = SteppedClock()
+    client = client_for(
+        session, clock.sleep, max_attempts=1, clock=clock, timeout_seconds=15.0, budget_seconds=22.0
+    )
+    with pytest.raises(UpstreamUnavailable):
+        client.retrieve("gen3a_turbo", "up_1")
+
+    with pytest.raises(UpstreamUnavailable, match="slow down"):
+        client.create("gen3a_turbo", FIELDS)
+    assert len(session.calls) == 1

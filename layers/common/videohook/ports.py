@@ -82,6 +82,10 @@ class JobStore(Protocol):
 
     def claim(self, job_id: str, owner: str, now: int, lease_seconds: int) -> Job | None: ...
 
+    def check_in(
+        self, job: Job, *, now: int, next_check_at: int, upstream_status: str, updated_at: str
+    ) -> Job | None: ...
+
     def reschedule(
         self,
         job_id: str,
@@ -137,6 +141,12 @@ class JobStore(Protocol):
         """Store the job's delivery log (already capped by the caller) if it still holds what
         was ``read`` (attempts kept, attempts omitted); False if another write came first."""
         ...
+
+
+class PollWorkQueue(Protocol):
+    """The poll workers' queue: due jobs one poller invocation cannot check in time."""
+
+    def dispatch(self, job_ids: list[str]) -> None: ...
 
 
 class UpstreamApi(Protocol):

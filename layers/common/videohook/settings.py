@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     # Each model's first check and check intervals come from the catalog, times this scale
     # (0 checks every job at every tick: the local stack and the tests).
     poll_pacing_scale: float = Field(default=1.0, ge=0, le=10)
+    # The longest wait between two checks of a job after its first: the bound on how late a
+    # finished generation is noticed (the catalog's longer intervals are cut to it).
+    poll_max_check_interval_seconds: float = Field(default=6.0, gt=0)
+    # How long one poller invocation keeps taking due jobs (0: a single round). The template
+    # sets it just under the schedule's minute so invocations follow each other without a gap.
+    poll_loop_seconds: float = Field(default=0.0, ge=0, le=840)
+    # The pause between two rounds that found nothing due.
+    poll_idle_wait_seconds: float = Field(default=1.0, gt=0, le=10)
+    # The poll workers' queue (fan-out); empty: one invocation checks everything itself.
+    poll_work_queue_url: str = ""
+    # Due jobs beyond POLL_BATCH_SIZE one round hands to the workers at most.
+    poll_fanout_max_jobs: int = Field(default=5000, ge=0, le=50_000)
+    # Job ids in one work queue message (one worker batch item).
+    poll_work_message_jobs: int = Field(default=25, ge=1, le=500)
+    # Shards of the pending index (template parameter PendingPartitions); only ever raised.
+    pending_partitions: int = Field(default=1, ge=1, le=64)
     # Stop taking new jobs when the Lambda has less than this left.
     poll_deadline_margin_seconds: float = Field(default=20.0, ge=0)
     # The age limit of a job whose model has left the catalog (the others' come from it).

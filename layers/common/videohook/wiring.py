@@ -25,6 +25,7 @@ from videohook.adapters.http import new_session
 from videohook.adapters.idempotency import DynamoDBIdempotencyStore
 from videohook.adapters.jobs import JobRepository
 from videohook.adapters.notifications import SqsNotificationQueue
+from videohook.adapters.poll_work import SqsPollWorkQueue
 from videohook.adapters.upstream import UpstreamClient
 from videohook.adapters.videos import S3VideoStore
 from videohook.adapters.webhooks import PinnedWebhookTransport
@@ -40,7 +41,14 @@ from videohook.logic.submit import Submissions, SubmitSettings
 from videohook.logic.usage import UsageReports
 from videohook.models.clock import utc_now
 from videohook.notification_batch import NotificationBatchProcessor
-from videohook.ports import CallbackUrlChecker, ClientSecretStore, DomainEvents, JobStore, WebhookTransport
+from videohook.ports import (
+    CallbackUrlChecker,
+    ClientSecretStore,
+    DomainEvents,
+    JobStore,
+    PollWorkQueue,
+    WebhookTransport,
+)
 from videohook.settings import Settings, get_settings
 
 # What a test (or the local stack) may hand a Container instead of letting it build.
@@ -55,6 +63,7 @@ OVERRIDABLE = frozenset(
         "client_secrets",
         "idempotency",
         "queue",
+        "poll_work",
         "upstream",
         "videos",
         "guard",
@@ -125,7 +134,11 @@ class Container:
 
     @cached_property
     def jobs(self) -> JobStore:
-        return JobRepository(client=self.dynamodb, table_name=self.settings.jobs_table_name)
+        return JobRepository(
+            client=self.dynamodb,
+            table_name=self.settings.jobs_table_name,
+            pending_partitions=self.settings.pending_partitions,
+        )
 
     @cached_property
     def domain_events(self) -> DomainEvents:
@@ -148,6 +161,16 @@ class Container:
         )
 
     @cached_property
+    def poll_work(self) -> PollWorkQueue | None:
+        if not self.settings.poll_work_queue_url:
+            return None
+        return SqsPollWorkQueue(
+            client=self.sqs,
+            queue_url=self.settings.poll_work_queue_url,
+            jobs_per_message=self.settings.poll_work_message_jobs,
+        )
+
+    @cached_property
     def upstream_http(self) -> requests.Session:
         return new_session(pool_size=max(10, self.settings.poll_concurrency))
 
@@ -162,6 +185,7 @@ class Container:
             catalog=self.catalog,
             scale=self.settings.poll_pacing_scale,
             fallback=replace(fallback, max_age_seconds=self.settings.job_max_age_seconds),
+            max_interval_seconds=self.settings.poll_max_check_interval_seconds,
         )
 
     @cached_property
@@ -255,7 +279,11 @@ class Container:
                 lease_seconds=s.poll_lease_seconds,
                 deadline_margin_seconds=s.poll_deadline_margin_seconds,
                 retention_days=s.job_retention_days,
+                loop_seconds=s.poll_loop_seconds,
+                idle_wait_seconds=s.poll_idle_wait_seconds,
+                fanout_max_jobs=s.poll_fanout_max_jobs,
             ),
+            work=self.poll_work,
             clock=self.clock,
         )
 

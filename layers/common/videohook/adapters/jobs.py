@@ -2,9 +2,11 @@
 pollers (or a poller and a retry of itself) can never both win the same transition.
 
 Key design: ``job_id`` is the table key. The sparse index ``PendingByNextCheck``
-(``pending_partition`` = "pending", ``next_check_at`` = epoch seconds) holds exactly the jobs
-the poller still owes work: in flight, or terminal with its domain event not yet put or its
-notification not yet queued.
+(``pending_partition`` = "pending#<n>", ``next_check_at`` = epoch seconds) holds exactly the
+jobs the poller still owes work: in flight, or terminal with its domain event not yet put or
+its notification not yet queued. The index is sharded: a job's shard ``n`` is derived from
+its id, so neither the writes of a busy minute nor the poller's reads concentrate on one
+partition; ``due_jobs`` reads them all.
 """
 
 from __future__ import annotations
@@ -23,19 +25,20 @@ from videohook.adapters.job_items import (
     summary_from_item,
     to_item,
 )
+from videohook.adapters.pending_index import PendingIndex, pending_partition
 from videohook.errors import JobNotFound
 from videohook.models.jobs import Job, JobError, JobSummary, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
-PENDING_INDEX = "PendingByNextCheck"
 OWNER_INDEX = "ByOwnerCreated"
-PENDING_PARTITION = "pending"
 
 
 class JobRepository(ClientWrites):
-    def __init__(self, *, client: Any, table_name: str) -> None:
+    def __init__(self, *, client: Any, table_name: str, pending_partitions: int = 1) -> None:
         self._client = client
         self._table = table_name
+        self._partitions = pending_partitions
+        self._pending = PendingIndex(client=client, table_name=table_name, partitions=pending_partitions)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -55,23 +58,7 @@ class JobRepository(ClientWrites):
         return job
 
     def due_jobs(self, now: int, limit: int) -> list[Job]:
-        """Jobs whose next check is due, oldest due first, through the sparse index."""
-        jobs: list[Job] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": PENDING_INDEX,
-            "KeyConditionExpression": "pending_partition = :p AND next_check_at <= :now",
-            "ExpressionAttributeValues": expression_values(p=PENDING_PARTITION, now=now),
-            "Limit": limit,
-        }
-        with aws_errors("query pending jobs"):
-            while len(jobs) < limit:
-                page = self._client.query(**query)
-                jobs.extend(from_item(item) for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    break
-                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return jobs[:limit]
+        return self._pending.due_jobs(now, limit)
 
     def usage_of(self, owner_id: str, *, created_from: str, created_to: str) -> Iterator[JobSummary]:
         """The client's jobs created in the range, through the ``ByOwnerCreated`` index."""
@@ -100,7 +87,7 @@ class JobRepository(ClientWrites):
             with aws_errors("store the job"):
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(job, pending_partition=PENDING_PARTITION),
+                    Item=to_item(job, pending_partition=pending_partition(job.job_id, self._partitions)),
                     ConditionExpression="attribute_not_exists(job_id)",
                 )
         except ConditionFailed:
@@ -162,6 +149,40 @@ class JobRepository(ClientWrites):
                 "(attribute_not_exists(lease_expires_at) OR lease_expires_at <= :now)"
             ),
             values=expression_values(owner=owner, until=now + lease_seconds, now=now),
+        )
+
+    def check_in(
+        self,
+        job: Job,
+        *,
+        now: int,
+        next_check_at: int,
+        upstream_status: str,
+        updated_at: str,
+    ) -> Job | None:
+        """A check that changed nothing, in one write and without a lease: the job is
+        rescheduled only if nobody touched it since it was read (same next check, same
+        status, no outbox entry, no live lease), so of two pollers checking it one wins."""
+        values = expression_values(
+            seen=job.next_check_at or 0,
+            status=job.status.value,
+            now=now,
+            next=next_check_at,
+            us=upstream_status,
+            updated=updated_at,
+            one=1,
+            zero=0,
+        )
+        return self._update(
+            job.job_id,
+            "SET next_check_at = :next, upstream_status = :us, updated_at = :updated, "
+            "poll_count = if_not_exists(poll_count, :zero) + :one REMOVE lease_owner, lease_expires_at",
+            condition=(
+                "next_check_at = :seen AND #status = :status AND attribute_not_exists(outbox_event) AND "
+                "(attribute_not_exists(lease_expires_at) OR lease_expires_at <= :now)"
+            ),
+            values=values,
+            names={"#status": "status"},
         )
 
     def reschedule(

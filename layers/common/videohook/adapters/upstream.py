@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -67,7 +68,9 @@ def _never_connected(exc: Exception) -> bool:
 
 class UpstreamClient:
     """Creates and retrieves generations. 429 and most 5xx are retried with exponential
-    backoff and full jitter (honouring ``Retry-After``) a bounded number of times."""
+    backoff and full jitter (honouring ``Retry-After``) a bounded number of times. A 429 is
+    the provider asking the whole account to slow down: every thread sharing this client
+    holds its next request until the wait it asked for has passed."""
 
     def __init__(
         self,
@@ -95,6 +98,8 @@ class UpstreamClient:
         # the submit function must answer before API Gateway gives up on it.
         self._budget = budget_seconds
         self._clock = clock
+        self._paused_until = 0.0
+        self._pause_lock = threading.Lock()
 
     def upstream_model(self, model: str) -> str:
         return self._spec(model).id
@@ -144,6 +149,7 @@ class UpstreamClient:
         url = f"{self._base_url}{path}"
         headers = {"Authorization": f"Bearer {self._api_key()}", "Accept": "application/json"}
         started = self._clock()
+        self._hold_off(operation)
         for attempt in range(1, self._max_attempts + 1):
             last_try = attempt == self._max_attempts
             try:
@@ -173,12 +179,15 @@ class UpstreamClient:
             retryable = response.status_code in (429, 500, 502, 503) or (
                 retry_ambiguous and response.status_code >= 500
             )
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            if response.status_code == 429:
+                self._pause(retry_after if retry_after is not None else self._backoff_base * 2**attempt)
             if (
                 retryable
                 and not last_try
                 and self._backoff(
                     attempt,
-                    retry_after_seconds(response.headers.get("Retry-After")),
+                    retry_after,
                     operation,
                     response.status_code,
                     started,
@@ -187,6 +196,21 @@ class UpstreamClient:
                 continue
             raise self._error_for(response)
         raise AssertionError("unreachable: the loop either returns or raises")
+
+    def _pause(self, seconds: float) -> None:
+        with self._pause_lock:
+            until = self._clock() + min(seconds, MAX_RETRY_WAIT_SECONDS)
+            self._paused_until = max(self._paused_until, until)
+
+    def _hold_off(self, operation: str) -> None:
+        """Wait out a 429 another thread received, unless the request then could not end
+        within the budget (a submit answers 503 rather than outlive API Gateway)."""
+        wait = self._paused_until - self._clock()
+        if wait <= 0:
+            return
+        if self._budget is not None and wait + self._timeout > self._budget:
+            raise UpstreamUnavailable(f"The provider asked to slow down; the {operation} was not sent")
+        self._sleep(wait)
 
     def _backoff(
         self, attempt: int, retry_after: float | None, operation: str, cause: object, started: float

@@ -9,11 +9,9 @@ same write, so a run that dies at any point leaves the job for the next run to f
 from __future__ import annotations
 
 import json
-import uuid
-from collections import Counter
+import math
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -25,6 +23,7 @@ from videohook.errors import (
     VideoUnavailable,
 )
 from videohook.logic.pacing import Pacing
+from videohook.logic.sweep import PollSettings, SweepRun
 from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, JobError, StoredVideo, Usage, webhook_id
 from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
@@ -35,20 +34,12 @@ from videohook.ports import (
     DomainEvents,
     JobStore,
     NotificationQueue,
+    PollWorkQueue,
     UpstreamApi,
     UpstreamGeneration,
     VideoStorage,
 )
 from videohook.views import domain_event_detail
-
-
-@dataclass(frozen=True)
-class PollSettings:
-    batch_size: int
-    concurrency: int
-    lease_seconds: int
-    deadline_margin_seconds: float
-    retention_days: int
 
 
 class Poller:
@@ -62,8 +53,12 @@ class Poller:
         events: DomainEvents,
         pacing: Pacing,
         settings: PollSettings,
+        work: PollWorkQueue | None = None,
         clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._work = work
+        self._sleep = sleep
         self._jobs = jobs
         self._upstream = upstream
         self._videos = videos
@@ -74,38 +69,70 @@ class Poller:
         self._clock = clock
 
     def sweep(self, remaining_seconds: Callable[[], float]) -> dict[str, int]:
-        """One scheduled run. ``remaining_seconds`` is the Lambda's time left: work not
+        """One scheduled run: rounds of due jobs until its loop time is used up (see
+        ``logic/sweep.py``). ``remaining_seconds`` is the Lambda's time left: work not
         started before the deadline margin is left for the next tick."""
-        owner = f"poller-{uuid.uuid4().hex[:12]}"
-        now = self._epoch()
-        due = self._jobs.due_jobs(now, self._settings.batch_size)
-        tally: Counter[SweepOutcome] = Counter()
-        with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
-            for result in pool.map(lambda job: self._process_in_time(job, owner, remaining_seconds), due):
-                tally[result] += 1
-        report = {"due": len(due), **{outcome.value: count for outcome, count in tally.items()}}
-        logger.info("Poller sweep finished", extra={"report": report})
-        for outcome, count in tally.items():
-            metrics.add_metric(name=outcome.metric_name, unit=MetricUnit.Count, value=count)
-        metrics.add_metric(name="PendingJobs", unit=MetricUnit.Count, value=len(due))
-        oldest = max((now - job.created_epoch() for job in due), default=0.0)
-        metrics.add_metric(name="OldestPendingAgeSeconds", unit=MetricUnit.Seconds, value=oldest)
-        return report
+        return self._run().run(remaining_seconds)
 
-    def _process_in_time(self, job: Job, owner: str, remaining_seconds: Callable[[], float]) -> SweepOutcome:
-        if remaining_seconds() < self._settings.deadline_margin_seconds:
-            return SweepOutcome.DEFERRED
+    def check(self, job_ids: list[str], remaining_seconds: Callable[[], float]) -> dict[str, int]:
+        """A poll worker's share of a fanned-out sweep: the same checks, by job id."""
+        return self._run().run_ids(job_ids, remaining_seconds)
+
+    def _run(self) -> SweepRun:
+        # Elapsed time read from the same clock as due times, so a test's clock drives both.
+        seconds = lambda: self._clock().timestamp()  # noqa: E731
+        return SweepRun(self, self._jobs, self._settings, self._work, sleep=self._sleep, seconds=seconds)
+
+    def process(self, job: Job, owner: str) -> SweepOutcome:
+        """Move one job, as read from the pending index, as far as it can go now. A check
+        that changes nothing costs one conditional write; a lease is taken only before a
+        transition that acts (completing, failing, ``generation.started``)."""
+        now = self.epoch()
+        if job.lease_expires_at is not None and job.lease_expires_at > now:
+            return SweepOutcome.SKIPPED
+        if job.outbox_event is not None or job.is_terminal or job.upstream_id is None:
+            return self._act(job.job_id, owner, None, now)
+
+        max_age = self._pacing.max_age_seconds(job.model)
+        too_old = now - job.created_epoch() > max_age
         try:
-            return self.process(job.job_id, owner)
-        except Exception:  # noqa: BLE001
-            # One job's trouble must not end the sweep; the lease lapses and it is retried.
-            logger.exception("Processing a job failed", extra={"job_id": job.job_id})
-            self._jobs.release(job.job_id, owner)
-            return SweepOutcome.ERRORED
+            generation = self._upstream.retrieve(job.model, job.upstream_id)
+        except UpstreamNotFound as exc:
+            return self._act(job.job_id, owner, exc, now)
+        except UpstreamError as exc:
+            if too_old:
+                return self._act(job.job_id, owner, None, now)
+            logger.warning(
+                "Upstream status check failed; will retry",
+                extra={"job_id": job.job_id, "error": exc.code},
+            )
+            return self._check_in(job, now, job.upstream_status or job.status.value)
+        started = generation.outcome is ProviderOutcome.STARTED and job.status is JobStatus.QUEUED
+        if generation.outcome in _STILL_RUNNING and not too_old and not started:
+            if generation.outcome is ProviderOutcome.UNKNOWN:
+                logger.warning(
+                    "Unknown upstream status; treating the job as in flight",
+                    extra={"job_id": job.job_id, "upstream_status": generation.status},
+                )
+            return self._check_in(job, now, generation.status)
+        return self._act(job.job_id, owner, generation, now)
 
-    def process(self, job_id: str, owner: str) -> SweepOutcome:
-        """Move one job as far as it can go now. Returns what happened, for the report."""
-        now = self._epoch()
+    def _check_in(self, job: Job, now: int, upstream_status: str) -> SweepOutcome:
+        rescheduled = self._jobs.check_in(
+            job,
+            now=now,
+            next_check_at=self._next_check_at(job),
+            upstream_status=upstream_status,
+            updated_at=iso(self._clock()),
+        )
+        # Not rescheduled: another poller checked or moved the job since it was read.
+        return SweepOutcome.IN_FLIGHT if rescheduled is not None else SweepOutcome.SKIPPED
+
+    def _act(
+        self, job_id: str, owner: str, answer: UpstreamGeneration | UpstreamNotFound | None, now: int
+    ) -> SweepOutcome:
+        """Take the lease, then do what the job (re-read by the claim) and the provider's
+        answer call for; ``answer`` is None when the provider was not asked or could not say."""
         job = self._jobs.claim(job_id, owner, now, self._settings.lease_seconds)
         if job is None:
             return SweepOutcome.SKIPPED
@@ -121,33 +148,21 @@ class Poller:
                 "but it is never sent again"
             )
             return self._fail(job, owner, FailureReason.SUBMIT_INTERRUPTED, message, None)
-
         max_age = self._pacing.max_age_seconds(job.model)
         too_old = now - job.created_epoch() > max_age
-        try:
-            generation = self._upstream.retrieve(job.model, job.upstream_id)
-        except UpstreamNotFound as exc:
-            return self._fail(job, owner, FailureReason.UPSTREAM_NOT_FOUND, exc.message, None)
-        except UpstreamError as exc:
+        if isinstance(answer, UpstreamNotFound):
+            return self._fail(job, owner, FailureReason.UPSTREAM_NOT_FOUND, answer.message, None)
+        if answer is None:
             if too_old:
                 return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), None)
-            logger.warning(
-                "Upstream status check failed; will retry",
-                extra={"job_id": job.job_id, "error": exc.code},
-            )
-            return self._reschedule(job, owner, job.upstream_status or job.status.value)
-
-        outcome = generation.outcome
+            self._jobs.release(job_id, owner)  # it changed since it was read: the next round
+            return SweepOutcome.SKIPPED
+        generation, outcome = answer, answer.outcome
         if outcome is ProviderOutcome.SUCCEEDED:
             return self._complete(job, owner, generation, too_old=too_old)
         if outcome is ProviderOutcome.FAILED:
             message = generation.error_message or f"The provider reported status {generation.status!r}"
             return self._fail(job, owner, FailureReason.GENERATION_FAILED, message, generation.status)
-        if outcome is ProviderOutcome.UNKNOWN:
-            logger.warning(
-                "Unknown upstream status; treating the job as in flight",
-                extra={"job_id": job.job_id, "upstream_status": generation.status},
-            )
         if too_old:
             return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), generation.status)
         return self._reschedule(job, owner, generation.status, started=outcome is ProviderOutcome.STARTED)
@@ -206,7 +221,7 @@ class Poller:
             owner,
             status=status,
             event=event if job.wants(event) else None,
-            now=self._epoch(),
+            now=self.epoch(),
             finished_at=iso(self._clock()),
             upstream_status=upstream_status,
             expires_at=self._expiry(),
@@ -269,7 +284,6 @@ class Poller:
     def _reschedule(
         self, job: Job, owner: str, upstream_status: str, *, started: bool = False, retry_now: bool = False
     ) -> SweepOutcome:
-        delay = 0 if retry_now else self._pacing.next_check_delay(job.model, job.poll_count)
         status, event = job.status, None
         if started and status is JobStatus.QUEUED:
             status = JobStatus.GENERATING
@@ -277,7 +291,7 @@ class Poller:
         rescheduled = self._jobs.reschedule(
             job.job_id,
             owner,
-            next_check_at=self._epoch() + delay,
+            next_check_at=self.epoch() if retry_now else self._next_check_at(job),
             upstream_status=upstream_status,
             status=status,
             updated_at=iso(self._clock()),
@@ -287,8 +301,18 @@ class Poller:
             self._publish(rescheduled, owner)
         return SweepOutcome.IN_FLIGHT
 
-    def _epoch(self) -> int:
+    def _next_check_at(self, job: Job) -> int:
+        # Rounded down: a check is never later than its pace asks, so no tick is missed.
+        delay = self._pacing.next_check_delay(job.model, job.poll_count)
+        return math.floor(self._clock().timestamp() + delay)
+
+    def epoch(self) -> int:
+        """Now, in the whole seconds ``next_check_at`` is kept in (rounded down)."""
         return int(self._clock().timestamp())
+
+
+# In flight as far as the provider says: a check of these changes nothing but the pace.
+_STILL_RUNNING = frozenset({ProviderOutcome.QUEUED, ProviderOutcome.STARTED, ProviderOutcome.UNKNOWN})
 
 
 def _object_metadata(job: Job) -> dict[str, str]:

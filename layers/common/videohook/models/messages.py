@@ -1,4 +1,4 @@
-"""What travels on the notify queue."""
+"""What travels on the notify queue and on the poll workers' queue."""
 
 from __future__ import annotations
 
@@ -14,3 +14,9 @@ class NotificationMessage(BaseModel):
     event_type: EventType
     # A client asked for this event again: deliver it even if it was delivered before.
     redelivery: bool = False
+
+
+class PollWorkMessage(BaseModel):
+    """The body of a poll-work message: due jobs a poller invocation handed to the workers."""
+
+    job_ids: list[str]

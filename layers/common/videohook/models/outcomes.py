@@ -30,6 +30,8 @@ class SweepOutcome(StrEnum):
     LOST_LEASE = "lost_lease"
     DEFERRED = "deferred"
     ERRORED = "errored"
+    # Handed to the poll workers (fan-out) because this invocation could not check it in time.
+    DISPATCHED = "dispatched"
 
     @property
     def metric_name(self) -> str:

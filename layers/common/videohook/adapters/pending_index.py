@@ -1,0 +1,58 @@
+"""The sparse index of jobs the poller still owes work, sharded.
+
+``pending_partition`` = "pending#<n>" with ``n`` derived from the job id, ``next_check_at`` =
+epoch seconds. Sharding keeps the writes of a busy minute and the poller's reads off one
+partition; the shard count is chosen in the template and may only grow (a job keeps the
+shard it was written to, and every shard below the count is read).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import zlib
+from typing import Any
+
+from videohook.adapters.aws_errors import aws_errors
+from videohook.adapters.job_items import expression_values, from_item
+from videohook.models.jobs import Job
+
+PENDING_INDEX = "PendingByNextCheck"
+PENDING_PARTITION_PREFIX = "pending#"
+
+
+def pending_partition(job_id: str, partitions: int) -> str:
+    """The shard of a job: stable for its life, spread evenly by its id."""
+    return f"{PENDING_PARTITION_PREFIX}{zlib.crc32(job_id.encode()) % partitions}"
+
+
+class PendingIndex:
+    def __init__(self, *, client: Any, table_name: str, partitions: int) -> None:
+        self._client = client
+        self._table = table_name
+        self._partitions = partitions
+
+    def due_jobs(self, now: int, limit: int) -> list[Job]:
+        """Jobs whose next check is due, oldest due first: an even share of ``limit`` from
+        each shard (ids spread jobs evenly), merged."""
+        share = math.ceil(limit / self._partitions)
+        shards = [self._due_in(f"{PENDING_PARTITION_PREFIX}{n}", now, share) for n in range(self._partitions)]
+        return list(heapq.merge(*shards, key=lambda job: job.next_check_at or 0))[:limit]
+
+    def _due_in(self, partition: str, now: int, limit: int) -> list[Job]:
+        jobs: list[Job] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending_partition = :p AND next_check_at <= :now",
+            "ExpressionAttributeValues": expression_values(p=partition, now=now),
+            "Limit": limit,
+        }
+        with aws_errors("query pending jobs"):
+            while len(jobs) < limit:
+                page = self._client.query(**query)
+                jobs.extend(from_item(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return jobs[:limit]
