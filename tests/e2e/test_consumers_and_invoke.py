@@ -24,6 +24,7 @@ EVENTS = sorted(e for e in (ROOT / "events").glob("*.json") if not e.name.starts
 FUNCTION_BY_PREFIX = {
     "submit": "SubmitFunction",
     "poller": "PollerFunction",
+    "poll_worker": "PollWorkerFunction",
     "notifier": "NotifierFunction",
     "consumer": "ConsumerFunction",
 }
@@ -122,7 +123,7 @@ def test_a_consumer_nobody_here_wrote_gets_one_event_per_finished_job(stack: Run
 
 @pytest.mark.parametrize("event", EVENTS, ids=[e.name for e in EVENTS])
 def test_make_invoke_runs_every_event_file(stack: RunningStack, event: Path):
-    function = FUNCTION_BY_PREFIX[event.name.split("_", 1)[0]]
+    [function] = [f for prefix, f in FUNCTION_BY_PREFIX.items() if event.name.startswith(f"{prefix}_")]
 
     ran = make_invoke(stack, function, event)
 
