@@ -17,7 +17,7 @@ import pytest
 
 import videohook
 from local.resources import TEMPLATE, max_receive_count, template
-from videohook.adapters.jobs import OWNER_INDEX
+from videohook.adapters.job_client_writes import OWNER_INDEX
 from videohook.adapters.pending_index import PENDING_INDEX
 from videohook.models.jobs import Job, JobSummary
 from videohook.models.outcomes import SweepOutcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from videohook.models.jobs import Job, webhook_id
@@ -72,3 +73,15 @@ def domain_event_detail(job: Job, event_type: EventType) -> dict[str, Any]:
     if view["video"] is not None:
         del view["video"]["url"]
     return {"version": DOMAIN_EVENT_VERSION, "event_id": webhook_id(job.job_id, event_type), **view}
+
+
+def object_metadata(job: Job) -> dict[str, str]:
+    """Stored with the S3 object so downstream consumers of the bucket's events can tell
+    which job a video belongs to without asking the API. The client's metadata keys come
+    first as ``meta-<key>``; the storage fits them to its limits (see ``VideoStorage``)."""
+    client = {f"meta-{key}": _metadata_text(value) for key, value in (job.metadata or {}).items()}
+    return {**client, "job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
+
+
+def _metadata_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

@@ -1,18 +1,26 @@
-"""The job writes a client's actions cause, apart from the poller's: its callbacks' delivery
-log and its redeliveries. Both are bounded per job, so no client can grow an item without
-end (the caller caps the log; ``take_redelivery`` counts against a window)."""
+"""The job reads and writes a client's own actions cause, apart from the poller's: the
+provider's acceptance of its submit, its usage report, its callbacks' delivery log and its
+redeliveries. The log and the redeliveries are bounded per job, so no client can grow an
+item without end (the caller caps the log; ``take_redelivery`` counts against a window)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-from videohook.adapters.job_items import expression_values
-from videohook.models.jobs import DeliveryAttempt, Job
-from videohook.models.lifecycle import CallbackStatus
+from videohook.adapters.aws_errors import aws_errors
+from videohook.adapters.job_items import expression_values, json_string, summary_from_item
+from videohook.models.jobs import DeliveryAttempt, Job, JobSummary, Usage
+from videohook.models.lifecycle import CallbackStatus, JobStatus
+
+OWNER_INDEX = "ByOwnerCreated"
 
 
 class _ConditionalJobWrites(Protocol):
     """What these writes need of the repository they are mixed into."""
+
+    _client: Any
+    _table: str
 
     def get(self, job_id: str) -> Job | None: ...
 
@@ -29,6 +37,59 @@ class _ConditionalJobWrites(Protocol):
 
 class ClientWrites:
     """Mixed into ``JobRepository``, whose conditional ``_update`` and ``get`` these use."""
+
+    def usage_of(
+        self: _ConditionalJobWrites, owner_id: str, *, created_from: str, created_to: str
+    ) -> Iterator[JobSummary]:
+        """The client's jobs created in the range, through the ``ByOwnerCreated`` index."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "owner_id = :owner AND created_at BETWEEN :start AND :end",
+            "ExpressionAttributeValues": expression_values(
+                owner=owner_id, start=created_from, end=created_to
+            ),
+        }
+        while True:
+            with aws_errors("query the client's jobs"):
+                page = self._client.query(**query)
+            for item in page.get("Items", []):
+                yield summary_from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark_submitted(
+        self: _ConditionalJobWrites,
+        job_id: str,
+        *,
+        upstream_id: str,
+        upstream_status: str,
+        next_check_at: int,
+        updated_at: str,
+        usage: Usage | None = None,
+    ) -> Job | None:
+        """The provider accepted the generation: the job becomes ``queued``."""
+        values = expression_values(
+            queued=JobStatus.QUEUED.value,
+            submitting=JobStatus.SUBMITTING.value,
+            uid=upstream_id,
+            us=upstream_status,
+            next=next_check_at,
+            at=updated_at,
+        )
+        sets = "SET #status = :queued, upstream_id = :uid, upstream_status = :us, next_check_at = :next"
+        sets += ", updated_at = :at"
+        if usage is not None and not usage.is_empty:
+            values.update(expression_values(usage=json_string(usage)))
+            sets += ", #usage = :usage"
+        return self._update(
+            job_id,
+            sets,
+            condition="#status = :submitting",
+            values=values,
+            names={"#status": "status", **({"#usage": "usage"} if ":usage" in values else {})},
+        )
 
     def take_redelivery(
         self: _ConditionalJobWrites, job_id: str, *, now: int, window_seconds: int, limit: int

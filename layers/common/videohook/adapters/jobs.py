@@ -12,7 +12,6 @@ partition; ``due_jobs`` reads them all.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 from videohook.adapters.aws_errors import ConditionFailed, aws_errors
@@ -22,15 +21,12 @@ from videohook.adapters.job_items import (
     from_item,
     json_string,
     placeholders,
-    summary_from_item,
     to_item,
 )
 from videohook.adapters.pending_index import PendingIndex, pending_partition
 from videohook.errors import JobNotFound
-from videohook.models.jobs import Job, JobError, JobSummary, StoredVideo, Usage
+from videohook.models.jobs import Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
-
-OWNER_INDEX = "ByOwnerCreated"
 
 
 class JobRepository(ClientWrites):
@@ -60,25 +56,6 @@ class JobRepository(ClientWrites):
     def due_jobs(self, now: int, limit: int) -> list[Job]:
         return self._pending.due_jobs(now, limit)
 
-    def usage_of(self, owner_id: str, *, created_from: str, created_to: str) -> Iterator[JobSummary]:
-        """The client's jobs created in the range, through the ``ByOwnerCreated`` index."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": OWNER_INDEX,
-            "KeyConditionExpression": "owner_id = :owner AND created_at BETWEEN :start AND :end",
-            "ExpressionAttributeValues": expression_values(
-                owner=owner_id, start=created_from, end=created_to
-            ),
-        }
-        while True:
-            with aws_errors("query the client's jobs"):
-                page = self._client.query(**query)
-            for item in page.get("Items", []):
-                yield summary_from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
     # --- writes ----------------------------------------------------------------------------
 
     def insert(self, job: Job) -> bool:
@@ -93,38 +70,6 @@ class JobRepository(ClientWrites):
         except ConditionFailed:
             return False
         return True
-
-    def mark_submitted(
-        self,
-        job_id: str,
-        *,
-        upstream_id: str,
-        upstream_status: str,
-        next_check_at: int,
-        updated_at: str,
-        usage: Usage | None = None,
-    ) -> Job | None:
-        """The provider accepted the generation: the job becomes ``queued``."""
-        values = expression_values(
-            queued=JobStatus.QUEUED.value,
-            submitting=JobStatus.SUBMITTING.value,
-            uid=upstream_id,
-            us=upstream_status,
-            next=next_check_at,
-            at=updated_at,
-        )
-        sets = "SET #status = :queued, upstream_id = :uid, upstream_status = :us, next_check_at = :next"
-        sets += ", updated_at = :at"
-        if usage is not None and not usage.is_empty:
-            values.update(expression_values(usage=json_string(usage)))
-            sets += ", #usage = :usage"
-        return self._update(
-            job_id,
-            sets,
-            condition="#status = :submitting",
-            values=values,
-            names={"#status": "status", **({"#usage": "usage"} if ":usage" in values else {})},
-        )
 
     def discard_submission(self, job_id: str) -> None:
         """The provider refused the create: the job never existed for the client."""

@@ -8,11 +8,10 @@ same write, so a run that dies at any point leaves the job for the next run to f
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -22,12 +21,12 @@ from videohook.errors import (
     VideoCopyFailed,
     VideoUnavailable,
 )
+from videohook.logic.outbox import Outbox
 from videohook.logic.pacing import Pacing
 from videohook.logic.sweep import PollSettings, SweepRun
 from videohook.models.clock import iso, utc_now
-from videohook.models.jobs import Job, JobError, StoredVideo, Usage, webhook_id
+from videohook.models.jobs import Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
-from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason, ProviderOutcome, SweepOutcome
 from videohook.observability import logger, metrics
 from videohook.ports import (
@@ -39,7 +38,7 @@ from videohook.ports import (
     UpstreamGeneration,
     VideoStorage,
 )
-from videohook.views import domain_event_detail
+from videohook.views import object_metadata
 
 
 class Poller:
@@ -63,7 +62,14 @@ class Poller:
         self._upstream = upstream
         self._videos = videos
         self._queue = queue
-        self._events = events
+        self._outbox = Outbox(
+            jobs=jobs,
+            queue=queue,
+            events=events,
+            videos=videos,
+            clock=clock,
+            retention_days=settings.retention_days,
+        )
         self._pacing = pacing
         self._settings = settings
         self._clock = clock
@@ -137,7 +143,7 @@ class Poller:
         if job is None:
             return SweepOutcome.SKIPPED
         if job.outbox_event is not None or job.owes_domain_event:
-            self._publish(job, owner)
+            self._outbox.publish(job, owner)
             return SweepOutcome.RECOVERED
         if job.is_terminal:
             return SweepOutcome.SKIPPED
@@ -182,7 +188,7 @@ class Poller:
         upstream_id = job.upstream_id or ""
         try:
             video = self._videos.find_copy(key, upstream_id) or self._videos.copy_from_url(
-                generation.video_url, key, _object_metadata(job)
+                generation.video_url, key, object_metadata(job)
             )
         except VideoUnavailable as exc:
             return self._fail(job, owner, FailureReason.VIDEO_EXPIRED, exc.message, generation.status)
@@ -224,7 +230,7 @@ class Poller:
             now=self.epoch(),
             finished_at=iso(self._clock()),
             upstream_status=upstream_status,
-            expires_at=self._expiry(),
+            expires_at=self._outbox.expiry(),
             video=video,
             error=error,
             usage=usage,
@@ -238,48 +244,8 @@ class Poller:
         )
         if error is not None:
             _count_failure(error.code)
-        self._publish(finished, owner)
+        self._outbox.publish(finished, owner)
         return SweepOutcome.COMPLETED if status is JobStatus.COMPLETED else SweepOutcome.FAILED
-
-    def _publish(self, job: Job, owner: str) -> None:
-        if job.owes_domain_event:
-            announced = self._announce(job, owner)
-            if announced is None:
-                return  # the lease was lost: its new owner publishes
-            job = announced
-        event = job.outbox_event
-        if event is None:
-            return
-        # The event id doubles as the queue's deduplication id: a run that dies after this
-        # send and before the write below sends it again, and the FIFO queue drops the copy.
-        self._queue.send(
-            NotificationMessage(job_id=job.job_id, event_type=event),
-            deduplication_id=webhook_id(job.job_id, event),
-        )
-        self._jobs.mark_notification_queued(
-            job.job_id,
-            owner,
-            event=event,
-            queued_at=iso(self._clock()),
-            expires_at=self._expiry() if job.is_terminal else None,
-        )
-
-    def _announce(self, job: Job, owner: str) -> Job | None:
-        """The manifest beside the video, then the bus event, then its record on the job (a
-        conditional write under the lease). A run that dies before the record puts the event
-        again on the next run, with the same ``event_id``; after it, never again."""
-        event = EVENT_FOR_STATUS[job.status]
-        detail = domain_event_detail(job, event)
-        if job.video is not None:
-            self._videos.put_manifest(job.job_id, detail)
-        self._events.publish(event, detail)
-        return self._jobs.mark_event_published(
-            job.job_id, owner, event=event, published_at=iso(self._clock()), done=job.outbox_event is None
-        )
-
-    def _expiry(self) -> int:
-        """When a finished job may be deleted by DynamoDB's TTL."""
-        return int((self._clock() + timedelta(days=self._settings.retention_days)).timestamp())
 
     def _reschedule(
         self, job: Job, owner: str, upstream_status: str, *, started: bool = False, retry_now: bool = False
@@ -298,7 +264,7 @@ class Poller:
             event=event,
         )
         if rescheduled is not None and event is not None:
-            self._publish(rescheduled, owner)
+            self._outbox.publish(rescheduled, owner)
         return SweepOutcome.IN_FLIGHT
 
     def _next_check_at(self, job: Job) -> int:
@@ -313,18 +279,6 @@ class Poller:
 
 # In flight as far as the provider says: a check of these changes nothing but the pace.
 _STILL_RUNNING = frozenset({ProviderOutcome.QUEUED, ProviderOutcome.STARTED, ProviderOutcome.UNKNOWN})
-
-
-def _object_metadata(job: Job) -> dict[str, str]:
-    """Stored with the S3 object so downstream consumers of the bucket's events can tell
-    which job a video belongs to without asking the API. The client's metadata keys come
-    first as ``meta-<key>``; the storage fits them to its limits (see ``VideoStorage``)."""
-    client = {f"meta-{key}": _metadata_text(value) for key, value in (job.metadata or {}).items()}
-    return {**client, "job-id": job.job_id, "upstream-id": job.upstream_id or "", "model": job.model}
-
-
-def _metadata_text(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _count_failure(reason: str) -> None:
