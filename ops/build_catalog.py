@@ -180,10 +180,20 @@ def normalise(
             out[key] = short(value)
         elif key == "properties":
             out[key] = {prop: normalise(sub, prop, value) for prop, sub in value.items()}
+            # OpenAPI 2 spells "required" on the property itself (a boolean); JSON Schema
+            # lists required names on the object, and a boolean there breaks validators.
+            marked = [prop for prop, sub in value.items() if sub.get("required") is True]
+            listed = list(schema.get("required", [])) if isinstance(schema.get("required"), list) else []
+            if marked:
+                out["required"] = listed + [prop for prop in marked if prop not in listed]
         elif key == "items":
             out[key] = normalise(value, name, siblings)
         elif key in ("anyOf", "oneOf", "allOf"):
             out[key] = [normalise(branch, name, siblings) for branch in value]
+        elif key == "required" and not isinstance(value, list):
+            continue  # the boolean form, moved onto the enclosing object above
+        elif key == "required" and "required" in out:
+            continue  # already merged with the properties' own marks
         else:
             out[key] = value
     if out.pop("nullable", False):
