@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,71 +31,27 @@ from local.moto_server import MotoServer
 from local.receiver import CallbackLog
 from local.resources import LocalResources, poll_loop_share, poll_worker_batch, provision
 from local.simulator import UpstreamSimulator
+from local.stack_config import (
+    DEFAULT_API_KEY,
+    DEFAULT_WEBHOOK_SECRET,
+    LOCAL_AWS,
+    PortTaken,
+    StackConfig,
+    masked,
+)
 from local.state import publish, sam_env_file, withdraw
 
-__all__ = ["LocalStack", "StackConfig", "main", "run_notifier_once"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_WEBHOOK_SECRET",
+    "LocalStack",
+    "StackConfig",
+    "main",
+    "run_notifier_once",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_API_KEY = "local-dev-key"
-# A fixed development secret so receivers (and `make demo`) can verify without setup.
-DEFAULT_WEBHOOK_SECRET = "whsec_bG9jYWwtdmlkZW9ob29rLXNpZ25pbmctc2VjcmV0"
-DEFAULT_UPSTREAM_KEY = "local-upstream-key"
-# What boto3 needs to talk to moto; moto accepts any credentials.
-LOCAL_AWS = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-}
 STOP_SECONDS = 5  # how long stop() waits for the drivers' invocations in flight
-
-
-@dataclass(frozen=True)
-class StackConfig:
-    port: int
-    api_keys: list[str]
-    webhook_secret: str
-    aimlapi_base_url: str | None
-    aimlapi_api_key: str
-    poll_interval_seconds: float
-    callback_retry_delays: str
-    moto_port: int
-    simulator_port: int
-    simulator_seconds_to_complete: float
-    # 0.0.0.0 lets `sam local invoke`'s containers reach moto and the simulator.
-    bind_host: str = "127.0.0.1"
-
-    @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> StackConfig:
-        env = dict(os.environ if environ is None else environ)
-        return cls(
-            port=int(env.get("VIDEOHOOK_PORT", "3000")),
-            api_keys=[
-                k.strip() for k in env.get("VIDEOHOOK_API_KEY", DEFAULT_API_KEY).split(",") if k.strip()
-            ],
-            webhook_secret=env.get("WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET),
-            aimlapi_base_url=env.get("AIMLAPI_BASE_URL") or None,
-            aimlapi_api_key=env.get("AIMLAPI_API_KEY", DEFAULT_UPSTREAM_KEY),
-            poll_interval_seconds=float(env.get("POLL_INTERVAL_SECONDS", "2")),
-            callback_retry_delays=env.get("CALLBACK_RETRY_DELAYS", "2,5,10"),
-            moto_port=int(env.get("VIDEOHOOK_MOTO_PORT", "0")),
-            simulator_port=int(env.get("VIDEOHOOK_SIMULATOR_PORT", "0")),
-            simulator_seconds_to_complete=float(env.get("VIDEOHOOK_SIMULATOR_SECONDS", "3")),
-            bind_host=env.get("VIDEOHOOK_BIND_HOST", "127.0.0.1"),
-        )
-
-
-class PortTaken(RuntimeError):
-    """A port the stack was told to use is taken; ``variable`` is the setting that chose it."""
-
-    def __init__(self, variable: str, port: int) -> None:
-        super().__init__(
-            f"port {port} is already in use (another `make run`?); set {variable} to a free port"
-        )
-        self.variable = variable
-
-
-def _masked(secret: str) -> str:
-    return f"{secret[:6]}...({len(secret)} chars)" if secret else "(empty)"
 
 
 def _start(server: Any, variable: str, port: int) -> Any:
@@ -273,10 +228,10 @@ class LocalStack:
             f"videohook local stack is up: {front.base_url}",
             f"  VIDEOHOOK_PORT={front.base_url.rsplit(':', 1)[1]}",
             f"  VIDEOHOOK_API_KEY={', '.join(self.config.api_keys)}  (send as x-api-key)",
-            f"  WEBHOOK_SECRET={_masked(self.config.webhook_secret)}  (first key's; GET /v1/webhook-secret)"
+            f"  WEBHOOK_SECRET={masked(self.config.webhook_secret)}  (first key's; GET /v1/webhook-secret)"
             + ("  (the default development secret, see README)" if default_secret else ""),
             f"  AIMLAPI_BASE_URL={upstream}",
-            f"  AIMLAPI_API_KEY={_masked(self.config.aimlapi_api_key)}",
+            f"  AIMLAPI_API_KEY={masked(self.config.aimlapi_api_key)}",
             f"  POLL_INTERVAL_SECONDS={self.config.poll_interval_seconds:g}",
             f"  CALLBACK_RETRY_DELAYS={self.config.callback_retry_delays}",
             f"  VIDEOHOOK_LAMBDA_POOL={pool_size()}  (execution environments per function)",
