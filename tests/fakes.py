@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from videohook.catalog import Catalog, Timing
-from videohook.errors import JobNotFound, UpstreamError
+from videohook.errors import JobItemTooLarge, JobNotFound, UpstreamError
 from videohook.logic.pacing import Pacing
 from videohook.models.clients import ClientSecrets
 from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
@@ -22,7 +22,11 @@ from videohook.ports import DeliveryResult, UpstreamGeneration
 
 
 class InMemoryJobStore:
-    def __init__(self) -> None:
+    """``item_size_limit``: refuse, as DynamoDB does past 400 KB, any update leaving a job
+    larger than this (its JSON length stands in for the item's size)."""
+
+    def __init__(self, item_size_limit: int | None = None) -> None:
+        self.item_size_limit = item_size_limit
         self.jobs: dict[str, Job] = {}
         # Job ids the poller still owes work (the sparse pending index).
         self.pending: set[str] = set()
@@ -210,6 +214,12 @@ class InMemoryJobStore:
     def release(self, job_id: str, owner: str) -> None:
         self._update(job_id, lambda job: job.lease_owner == owner, lease_owner=None, lease_expires_at=None)
 
+    def shed_bulk(self, job_id: str, *, input_summary: dict[str, Any]) -> None:
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is not None and job_id in self.pending:
+                self.jobs[job_id] = job.model_copy(update={"deliveries": [], "input": input_summary})
+
     def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
         with self._lock:
             job = self.jobs[job_id]
@@ -247,6 +257,8 @@ class InMemoryJobStore:
             if job is None or not condition(job):
                 return None
             updated = job.model_copy(update=changes)
+            if self.item_size_limit is not None and len(updated.model_dump_json()) > self.item_size_limit:
+                raise JobItemTooLarge("Could not update the job: the item is over the size limit")
             self.jobs[job_id] = updated
             return updated
 

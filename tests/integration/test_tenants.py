@@ -18,8 +18,15 @@ from local.drivers import sqs_record
 from local.lambdas import invoke
 from local.receiver import ScriptedAnswer, WebhookReceiver
 from ops.add_client import add_client
-from tests.integration.flows import job, notify, tick
-from tests.support import WEBHOOK_SECRET, reconfigure
+from tests.integration.flows import job, notify, subscribe_to_bus, tick
+from tests.support import (
+    ITEM_SIZE_LIMIT,
+    WEBHOOK_SECRET,
+    ItemSizeLimit,
+    item_size,
+    reconfigure,
+    replace_parts,
+)
 from videohook.signing import WebhookSigner
 
 
@@ -228,3 +235,79 @@ def test_trickling_and_silent_receivers_cost_one_bounded_attempt_each(
             attempts = job(call_api, job_id, api_key_id="client-b")["callback"]["attempts"]
             assert [a["error"] for a in attempts] == ["timed out after 1 s"]
         assert receiver.wait_for(1, timeout=1)[0].json()["data"]["id"] == quiet
+
+
+# --- stuck and crowding jobs --------------------------------------------------------------
+
+
+def grow_to_the_limit(aws, job_id: str) -> None:
+    """Give the job a delivery log written before logs were capped, filling its item to a
+    few bytes under DynamoDB's 400 KB (written straight to the table, past every cap)."""
+    dynamodb = boto3.client("dynamodb")
+    key = {"job_id": {"S": job_id}}
+    item = dynamodb.get_item(TableName=aws.jobs_table, Key=key)["Item"]
+    attempt = {
+        "event_type": {"S": "generation.completed"},
+        "attempt": {"N": "1"},
+        "at": {"S": "2026-11-26T11:00:00Z"},
+        "duration_ms": {"N": "5"},
+        "error": {"S": "x" * 180},
+    }
+    item["deliveries"] = {"L": [{"M": attempt}]}
+    while item_size(item) < ITEM_SIZE_LIMIT - 400:
+        item["deliveries"]["L"].append({"M": dict(attempt)})
+    padding = ITEM_SIZE_LIMIT - 8 - item_size(item)
+    item["deliveries"]["L"][-1]["M"]["error"] = {"S": "x" * (180 + padding)}
+    assert ITEM_SIZE_LIMIT - 16 < item_size(item) <= ITEM_SIZE_LIMIT
+    dynamodb.put_item(TableName=aws.jobs_table, Item=item)
+
+
+def test_a_job_too_large_to_update_ends_failed_with_its_callback_and_the_other_client_goes_on(
+    call_api, load_event, receiver, aws, service
+):
+    # Given client-a's job with a legacy delivery log filling its item, beside client-b's job,
+    # on DynamoDB's real item size limit
+    replace_parts(service, dynamodb=ItemSizeLimit(boto3.client("dynamodb")))
+    events_queue = subscribe_to_bus(aws)
+    big = submit_as(call_api, "client-a", receiver.url)
+    other = submit_as(call_api, "client-b", receiver.url)
+    grow_to_the_limit(aws, big)
+
+    # When the poller ticks and the notifier delivers
+    for _ in range(3):
+        tick(load_event)
+    notify(aws)
+
+    # Then the big job ended failed (bulk shed), its callback and domain event went out,
+    # and client-b's job completed as usual
+    ended = job(call_api, big)
+    assert ended["status"] == "failed" and ended["error"]["code"] == "job_too_large"
+    assert job(call_api, other, api_key_id="client-b")["status"] == "completed"
+    callbacks = callbacks_by_job(receiver, 2)
+    assert callbacks[big].json()["type"] == "generation.failed"
+    assert callbacks[other].json()["type"] == "generation.completed"
+    bus = boto3.client("sqs").receive_message(QueueUrl=events_queue, MaxNumberOfMessages=10)["Messages"]
+    failed = [json.loads(m["Body"]) for m in bus if big in m["Body"]]
+    assert [event["detail-type"] for event in failed] == ["Generation Failed"]
+
+
+def test_a_backlog_of_one_clients_due_jobs_leaves_the_other_clients_job_in_the_round(
+    call_api, load_event, receiver, aws, monkeypatch
+):
+    # Given 60 due jobs of client-a submitted before client-b's one, and rounds of 20 jobs
+    # without fan-out
+    reconfigure(monkeypatch, POLL_BATCH_SIZE="20", POLL_WORK_QUEUE_URL="", POLL_FANOUT_MAX_JOBS="0")
+    crowd = [submit_as(call_api, "client-a", receiver.url) for _ in range(60)]
+    quiet = submit_as(call_api, "client-b", receiver.url)
+
+    # When the poller ticks twice (the simulator finishes a generation at its second check)
+    reports = [tick(load_event) for _ in range(2)]
+    notify(aws)
+
+    # Then client-b's job was checked in both rounds and its callback arrived, while most of
+    # client-a's jobs still wait their turn
+    assert [report["due"] for report in reports] == [20, 20]
+    assert quiet in {callback.json()["data"]["id"] for callback in receiver.wait_for(1, timeout=5)}
+    assert job(call_api, quiet, api_key_id="client-b")["status"] == "completed"
+    finished = [job_id for job_id in crowd if job(call_api, job_id)["status"] in ("completed", "failed")]
+    assert len(finished) < 20

@@ -167,3 +167,7 @@ class VideoCopyFailed(VideohookError):
 
 class StorageError(VideohookError):
     code: str = ErrorCode.STORAGE_ERROR
+
+
+class JobItemTooLarge(StorageError):
+    """DynamoDB refused a write that would take the job's item past its 400 KB limit."""

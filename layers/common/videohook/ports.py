@@ -124,6 +124,11 @@ class JobStore(Protocol):
 
     def release(self, job_id: str, owner: str) -> None: ...
 
+    def shed_bulk(self, job_id: str, *, input_summary: dict[str, Any]) -> None:
+        """Drop the delivery log and replace the input with ``input_summary`` in one write,
+        so an item grown too large to update (``JobItemTooLarge``) can end."""
+        ...
+
     def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
         """Count one redelivery in the job's current window: None if allowed, else the epoch
         second its window ends."""

@@ -7,9 +7,11 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videohook.errors import StorageError
+from videohook.errors import JobItemTooLarge, StorageError
 
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "ResourceNotFoundException"})
+# DynamoDB's words (a ValidationException) for a write that would pass the 400 KB item limit.
+ITEM_TOO_LARGE_MESSAGE = "Item size has exceeded the maximum allowed size"
 
 
 class ConditionFailed(Exception):
@@ -23,12 +25,15 @@ def error_code(error: ClientError) -> str:
 @contextmanager
 def aws_errors(action: str) -> Iterator[None]:
     """Turn an AWS failure into ``StorageError("Could not <action>")``; a failed condition
-    becomes ``ConditionFailed`` for the adapter to answer as it documents."""
+    becomes ``ConditionFailed`` for the adapter to answer as it documents, and an item
+    grown past DynamoDB's size limit ``JobItemTooLarge``."""
     try:
         yield
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
             raise ConditionFailed(action) from exc
+        if error_code(exc) == "ValidationException" and ITEM_TOO_LARGE_MESSAGE in str(exc):
+            raise JobItemTooLarge(f"Could not {action}: the item is over DynamoDB's size limit") from exc
         raise StorageError(f"Could not {action}") from exc
     except BotoCoreError as exc:
         raise StorageError(f"Could not {action}") from exc

@@ -23,13 +23,14 @@ from videohook.adapters.job_items import (
     placeholders,
     to_item,
 )
+from videohook.adapters.job_shedding import BulkShedding
 from videohook.adapters.pending_index import PendingIndex, pending_partition
 from videohook.errors import JobNotFound
 from videohook.models.jobs import Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus, sources_of
 
 
-class JobRepository(ClientWrites):
+class JobRepository(ClientWrites, BulkShedding):
     def __init__(self, *, client: Any, table_name: str, pending_partitions: int = 1) -> None:
         self._client = client
         self._table = table_name

@@ -13,13 +13,19 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
 from videohook.errors import (
+    JobItemTooLarge,
     UpstreamError,
     UpstreamNotFound,
     VideoCopyFailed,
     VideoUnavailable,
+)
+from videohook.logic.failures import (
+    SHED_INPUT,
+    SHED_MESSAGE,
+    SUBMIT_INTERRUPTED_MESSAGE,
+    age_message,
+    count_failure,
 )
 from videohook.logic.outbox import Outbox
 from videohook.logic.pacing import Pacing
@@ -28,7 +34,7 @@ from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, JobError, StoredVideo, Usage
 from videohook.models.lifecycle import EVENT_FOR_STATUS, EventType, JobStatus
 from videohook.models.outcomes import FailureReason, ProviderOutcome, SweepOutcome
-from videohook.observability import logger, metrics
+from videohook.observability import logger
 from videohook.ports import (
     DomainEvents,
     JobStore,
@@ -89,6 +95,12 @@ class Poller:
         seconds = lambda: self._clock().timestamp()  # noqa: E731
         return SweepRun(self, self._jobs, self._settings, self._work, sleep=self._sleep, seconds=seconds)
 
+    def end_oversized(self, job: Job, owner: str, refused: JobItemTooLarge) -> SweepOutcome:
+        """A job whose item the database refuses to update: its bulk is shed in one write,
+        then it ends failed with a callback (a finished job just has its outbox delivered)."""
+        self._jobs.shed_bulk(job.job_id, input_summary=SHED_INPUT)
+        return self._act(job.job_id, owner, refused, self.epoch())
+
     def process(self, job: Job, owner: str) -> SweepOutcome:
         """Move one job, as read from the pending index, as far as it can go now. A check
         that changes nothing costs one conditional write; a lease is taken only before a
@@ -135,7 +147,11 @@ class Poller:
         return SweepOutcome.IN_FLIGHT if rescheduled is not None else SweepOutcome.SKIPPED
 
     def _act(
-        self, job_id: str, owner: str, answer: UpstreamGeneration | UpstreamNotFound | None, now: int
+        self,
+        job_id: str,
+        owner: str,
+        answer: UpstreamGeneration | UpstreamNotFound | JobItemTooLarge | None,
+        now: int,
     ) -> SweepOutcome:
         """Take the lease, then do what the job (re-read by the claim) and the provider's
         answer call for; ``answer`` is None when the provider was not asked or could not say."""
@@ -147,20 +163,18 @@ class Poller:
             return SweepOutcome.RECOVERED
         if job.is_terminal:
             return SweepOutcome.SKIPPED
+        if isinstance(answer, JobItemTooLarge):
+            return self._fail(job, owner, FailureReason.JOB_TOO_LARGE, SHED_MESSAGE, None)
         if job.status is JobStatus.SUBMITTING or job.upstream_id is None:
             # Its submit died between the upstream create and recording the upstream id.
-            message = (
-                "The submit did not finish; the provider may have started this generation, "
-                "but it is never sent again"
-            )
-            return self._fail(job, owner, FailureReason.SUBMIT_INTERRUPTED, message, None)
+            return self._fail(job, owner, FailureReason.SUBMIT_INTERRUPTED, SUBMIT_INTERRUPTED_MESSAGE, None)
         max_age = self._pacing.max_age_seconds(job.model)
         too_old = now - job.created_epoch() > max_age
         if isinstance(answer, UpstreamNotFound):
             return self._fail(job, owner, FailureReason.UPSTREAM_NOT_FOUND, answer.message, None)
         if answer is None:
             if too_old:
-                return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), None)
+                return self._fail(job, owner, FailureReason.TIMED_OUT, age_message(max_age), None)
             self._jobs.release(job_id, owner)  # it changed since it was read: the next round
             return SweepOutcome.SKIPPED
         generation, outcome = answer, answer.outcome
@@ -170,7 +184,7 @@ class Poller:
             message = generation.error_message or f"The provider reported status {generation.status!r}"
             return self._fail(job, owner, FailureReason.GENERATION_FAILED, message, generation.status)
         if too_old:
-            return self._fail(job, owner, FailureReason.TIMED_OUT, _age_message(max_age), generation.status)
+            return self._fail(job, owner, FailureReason.TIMED_OUT, age_message(max_age), generation.status)
         return self._reschedule(job, owner, generation.status, started=outcome is ProviderOutcome.STARTED)
 
     def _complete(
@@ -243,7 +257,7 @@ class Poller:
             extra={"job_id": job.job_id, "status": status.value, "error": error.code if error else None},
         )
         if error is not None:
-            _count_failure(error.code)
+            count_failure(error.code)
         self._outbox.publish(finished, owner)
         return SweepOutcome.COMPLETED if status is JobStatus.COMPLETED else SweepOutcome.FAILED
 
@@ -279,18 +293,3 @@ class Poller:
 
 # In flight as far as the provider says: a check of these changes nothing but the pace.
 _STILL_RUNNING = frozenset({ProviderOutcome.QUEUED, ProviderOutcome.STARTED, ProviderOutcome.UNKNOWN})
-
-
-def _count_failure(reason: str) -> None:
-    """``GenerationFailed`` with the reason as a dimension, so a dashboard splits by it."""
-    with single_metric(
-        name="GenerationFailed",
-        unit=MetricUnit.Count,
-        value=1,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        metric.add_dimension(name="Reason", value=reason)
-
-
-def _age_message(max_age_seconds: int) -> str:
-    return f"The generation did not finish within {max_age_seconds} s"

@@ -1,11 +1,13 @@
 """One poller invocation: rounds of due jobs until its loop time is used up.
 
-A round reads the due jobs (oldest due first), checks up to ``batch_size`` of them on this
-invocation's threads and, when more are due than that and a work queue is configured, hands
-the rest to the poll workers in batches (fan-out on SQS and Lambda, never on threads that
-outlive the invocation). Between rounds with nothing due it waits a moment, so a job is
-checked within about a second of its ``next_check_at`` for as long as the invocation loops;
-the schedule starts the next invocation as this one stops taking work.
+A round reads the due jobs (oldest due first, in a window ``fair_window_factor`` times what
+it takes), takes them round-robin by client (``logic/fairness.py``), checks up to
+``batch_size`` of them on this invocation's threads and, when more are due than that and a
+work queue is configured, hands the rest to the poll workers in batches (fan-out on SQS and
+Lambda, never on threads that outlive the invocation). Between rounds with nothing due it
+waits a moment, so a job is checked within about a second of its ``next_check_at`` for as
+long as the invocation loops; the schedule starts the next invocation as this one stops
+taking work.
 
 A job read twice in one invocation with the same ``next_check_at`` was already handled
 (or handed out, or found leased) in this invocation, and is left for the next one.
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from videohook.errors import JobItemTooLarge
+from videohook.logic.fairness import take_fairly
 from videohook.models.jobs import Job
 from videohook.models.outcomes import SweepOutcome
 from videohook.observability import logger, metrics
@@ -45,6 +49,9 @@ class PollSettings:
     idle_wait_seconds: float = 1.0
     # Due jobs beyond ``batch_size`` handed to the poll workers per round (with a work queue).
     fanout_max_jobs: int = 0
+    # Due jobs read per round, as a multiple of what it takes: the window shared fairly
+    # between clients (a wider one costs more reads each round).
+    fair_window_factor: int = 4
 
 
 # The job as read, unchanged: once handled in an invocation, it is not taken again there.
@@ -81,7 +88,8 @@ class SweepRun:
         with ThreadPoolExecutor(max_workers=s.concurrency) as pool:
             while True:
                 now = self._poller.epoch()
-                due = [job for job in self._jobs.due_jobs(now, read_limit) if _key(job) not in seen]
+                window = self._jobs.due_jobs(now, read_limit * s.fair_window_factor)
+                due = take_fairly([job for job in window if _key(job) not in seen], read_limit)
                 seen.update(_key(job) for job in due)
                 self._note_due(due, now)
                 mine, overflow = due[: s.batch_size], due[s.batch_size :]
@@ -126,12 +134,20 @@ class SweepRun:
         if remaining_seconds() < self._settings.deadline_margin_seconds:
             return SweepOutcome.DEFERRED
         try:
-            return self._poller.process(job, self._owner)
+            return self._process(job)
         except Exception:  # noqa: BLE001
             # One job's trouble must not end the sweep; the lease lapses and it is retried.
             logger.exception("Processing a job failed", extra={"job_id": job.job_id})
             self._jobs.release(job.job_id, self._owner)
             return SweepOutcome.ERRORED
+
+    def _process(self, job: Job) -> SweepOutcome:
+        try:
+            return self._poller.process(job, self._owner)
+        except JobItemTooLarge as refused:
+            # Retrying would fail the same way and keep the job at the head of the index.
+            logger.warning("Job item too large to update; ending it", extra={"job_id": job.job_id})
+            return self._poller.end_oversized(job, self._owner, refused)
 
     def _report(self) -> dict[str, int]:
         report = {"due": self._due, **{outcome.value: count for outcome, count in self._tally.items()}}

@@ -17,6 +17,8 @@ class FailureReason(StrEnum):
     VIDEO_EXPIRED = "video_expired"
     VIDEO_COPY_FAILED = "video_copy_failed"
     TIMED_OUT = "timed_out"
+    # The job's stored item grew past what the database can update (its bulk was shed).
+    JOB_TOO_LARGE = "job_too_large"
 
 
 class SweepOutcome(StrEnum):
