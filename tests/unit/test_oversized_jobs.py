@@ -4,7 +4,7 @@ still ends, with a callback, instead of failing every check and blocking the ind
 from __future__ import annotations
 
 from tests.fakes import said
-from tests.unit.test_poller import World
+from tests.poller_world import World
 from videohook.logic.failures import SHED_INPUT
 from videohook.models.jobs import DeliveryAttempt
 from videohook.models.lifecycle import EventType, JobStatus

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.fakes import InMemoryPollWork, said
-from tests.unit.test_poller import NOW, SETTINGS, VIDEO_URL
-from tests.unit.test_sweep_rounds import running, world_with
+from tests.poller_world import NOW, SETTINGS, VIDEO_URL, running, world_with
 from videohook.logic.fairness import take_fairly
 from videohook.models.lifecycle import EventType, JobStatus
 from videohook.models.messages import NotificationMessage

@@ -6,37 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from tests.fakes import InMemoryPollWork, said
-from tests.unit.test_poller import NOW, SETTINGS, World
-from videohook.logic.poll import Poller
-from videohook.models.outcomes import ProviderOutcome
-
-
-def world_with(settings, work=None) -> World:
-    world = World()
-
-    def sleep(seconds: float) -> None:
-        world.now += timedelta(seconds=seconds)
-        world.slept.append(seconds)
-
-    world.slept = []  # type: ignore[attr-defined]
-    world.poller = Poller(
-        jobs=world.jobs,
-        upstream=world.upstream,
-        videos=world.videos,
-        queue=world.queue,
-        events=world.bus,
-        pacing=world.poller._pacing,
-        settings=settings,
-        work=work,
-        clock=lambda: world.now,
-        sleep=sleep,
-    )
-    return world
-
-
-def running(world: World, job_id: str) -> None:
-    world.upstream.will_answer(f"up-{job_id}", *[said(ProviderOutcome.STARTED, "generating")] * 20)
+from tests.fakes import InMemoryPollWork
+from tests.poller_world import NOW, SETTINGS, running, world_with
 
 
 def test_an_invocation_keeps_checking_jobs_that_fall_due_until_its_loop_time_is_used():
