@@ -4,6 +4,7 @@ tests of the sweep, its rounds, its fairness and its oversized jobs share."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.fakes import (
     InMemoryJobStore,
@@ -35,7 +36,11 @@ TIMING = Timing(
 
 
 class World:
-    def __init__(self) -> None:
+    """The poller and its fakes. Its sleeps move the clock (the rounds of one invocation
+    wait between themselves), and are recorded in ``slept``."""
+
+    def __init__(self, settings: PollSettings = SETTINGS, work: Any = None) -> None:
+        self.slept: list[float] = []
         self.jobs = InMemoryJobStore()
         self.upstream = ScriptedUpstream()
         self.videos = InMemoryVideoStorage()
@@ -49,9 +54,15 @@ class World:
             queue=self.queue,
             events=self.bus,
             pacing=pacing_for(TIMING),
-            settings=SETTINGS,
+            settings=settings,
+            work=work,
             clock=lambda: self.now,
+            sleep=self._sleep,
         )
+
+    def _sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.slept.append(seconds)
 
     def job(self, job_id: str = "gen_1", *, age_seconds: int = 60, **fields: object) -> Job:
         created = self.now - timedelta(seconds=age_seconds)
@@ -81,27 +92,8 @@ class World:
         return job
 
 
-def world_with(settings, work=None) -> World:
-    world = World()
-
-    def sleep(seconds: float) -> None:
-        world.now += timedelta(seconds=seconds)
-        world.slept.append(seconds)
-
-    world.slept = []  # type: ignore[attr-defined]
-    world.poller = Poller(
-        jobs=world.jobs,
-        upstream=world.upstream,
-        videos=world.videos,
-        queue=world.queue,
-        events=world.bus,
-        pacing=world.poller._pacing,
-        settings=settings,
-        work=work,
-        clock=lambda: world.now,
-        sleep=sleep,
-    )
-    return world
+def world_with(settings: PollSettings, work: Any = None) -> World:
+    return World(settings, work)
 
 
 def running(world: World, job_id: str) -> None:
