@@ -24,7 +24,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "videohook-bench")
 
-from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage
+from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage, RecordingEventBus
 from videohook.adapters.http import new_session
 from videohook.adapters.upstream import UpstreamClient
 from videohook.catalog import Catalog
@@ -131,6 +131,7 @@ def poller(
         upstream=upstream_client(base_url, settings.concurrency),
         videos=InMemoryVideoStorage(),
         queue=queue or InMemoryQueue(),
+        events=RecordingEventBus(),
         pacing=Pacing(
             catalog=CATALOG, scale=1.0, fallback=fallback, max_interval_seconds=max_interval_seconds
         ),

@@ -99,6 +99,7 @@ def settings() -> Settings:
         idempotency_table_name="bench-idempotency",
         aimlapi_api_key_secret_id="bench/aimlapi",
         clients_table_name="bench-clients",
+        event_bus_name="bench-events",
         local_mode=True,
     )
 
