@@ -113,10 +113,10 @@ def gateway_error(
 ) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of an error API Gateway produces itself: the template's
     response for this type, else for DEFAULT_4XX/5XX, else API Gateway's ``{"message"}``."""
-    status, message = GATEWAY_ERRORS[response_type]
-    family = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    default_status, message = GATEWAY_ERRORS[response_type]
+    family = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
     configured = responses.get(response_type) or responses.get(family) or {}
-    status = int(configured.get("StatusCode", status))
+    status = int(configured.get("StatusCode", default_status))
     headers = {
         name.removeprefix("gatewayresponse.header."): str(value).strip("'")
         for name, value in (configured.get("ResponseParameters") or {}).items()

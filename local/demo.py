@@ -40,7 +40,7 @@ def _show(title: str, value: Any) -> None:
 
 def run(base_url: str, api_key: str, webhook_secret: str) -> int:
     with WebhookReceiver() as receiver:
-        request = {
+        request: dict[str, Any] = {
             "model": "gen3a_turbo",
             "prompt": "A jellyfish drifting through a sunlit ocean",
             "image_url": "https://upload.wikimedia.org/wikipedia/commons/3/35/Maldivesfish2.jpg",

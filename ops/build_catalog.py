@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from videohook.catalog import spec
 from videohook.catalog.media import MEDIA_KEYWORD, MediaKind
@@ -243,7 +243,7 @@ def entry(model_id: str, routes: list[Mapping[str, Any]]) -> dict[str, Any]:
     if model_id in PINNED:
         pinned = PINNED[model_id]
         create_path = legacy_path = pinned["path"]
-        parameters = normalise(pinned["parameters"])
+        parameters = normalise(cast(Mapping[str, Any], pinned["parameters"]))
     family = family_of(model_id, routes[0]["schema_file"])
     timing = json.loads(json.dumps(FAMILY_TIMING.get(family, DEFAULT_TIMING)))
     timing.update(TIMING_OVERRIDES.get(model_id, {}))
