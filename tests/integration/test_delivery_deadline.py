@@ -70,3 +70,23 @@ def test_a_receiver_that_never_answers_ends_at_the_deadline(hooks):
     result = post(hooks, timeout=0.3)
 
     assert result.error == "timed out after 0.3 s"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6\r\n\r\n", id="http-1.0-no-body"),
+        pytest.param(b"HTTP/1.0 204 No Content\r\n\r\n", id="http-1.0-204"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthanks", id="body-until-close"),
+    ],
+)
+def test_an_answer_that_ends_when_the_receiver_closes_is_a_delivery(hooks, raw):
+    """The smallest receivers (Python's http.server among them) answer HTTP/1.0, or say
+    nothing of the body's length: the answer ends when they close. That is a delivery, not a
+    broken connection."""
+    hooks.answer_next(ScriptedAnswer(raw=raw))
+
+    result = post(hooks, timeout=2.0)
+
+    assert result.error is None
+    assert result.status_code == int(raw.split()[1])

@@ -77,10 +77,15 @@ class DeadlineSocket:
         # back to ``recv_into`` above, so trickled headers meet the deadline too.
         if mode != "rb":
             raise ValueError("only 'rb' files are made from a deadline socket")
+        # As ``socket.makefile`` does: the file holds a reference, so a connection closed
+        # while its answer is still being read (HTTP/1.0, ``Connection: close``: the body
+        # ends when the peer closes) keeps its descriptor until the file is done with it.
+        self._sock._io_refs += 1  # type: ignore[attr-defined]
         return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
 
     def _decref_socketios(self) -> None:
-        """The file made above is closed; the socket stays the connection's to close."""
+        """The file made above is closed: release its hold, as ``socket`` does."""
+        self._sock._decref_socketios()  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
