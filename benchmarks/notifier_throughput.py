@@ -42,10 +42,10 @@ from videohook.models.clients import ClientSecrets
 from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, StoredVideo
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
-from videohook.models.messages import NotificationMessage
+from videohook.ports import DeliveryAppend
 from videohook.settings import Settings
 from videohook.signing import WebhookSigner, new_signing_secret
-from videohook.views import event_payload
+from videohook.views import event_payload, notification_for
 
 BATCH = 10
 OWNER = "client-bench"
@@ -62,6 +62,10 @@ class CountingJobStore(InMemoryJobStore):
     def get(self, job_id: str) -> Job | None:
         self.calls += 1
         return super().get(job_id)
+
+    def append_delivery(self, *args: Any, **kwargs: Any) -> DeliveryAppend:
+        self.calls += 1
+        return super().append_delivery(*args, **kwargs)
 
     def record_delivery(self, *args: Any, **kwargs: Any) -> bool:
         self.calls += 1
@@ -121,7 +125,8 @@ def build_container(secret: str) -> tuple[wiring.Container, CountingJobStore]:
 
 
 def sqs_record(job: Job) -> dict[str, Any]:
-    message = NotificationMessage(job_id=job.job_id, event_type=EventType.COMPLETED)
+    # As the poller queues it: the callback's snapshot on board.
+    message = notification_for(job, EventType.COMPLETED)
     message_id = str(uuid.uuid4())
     return {
         "messageId": message_id,
@@ -200,12 +205,12 @@ def through_deliver(url: str, secret: str, count: int) -> tuple[float, float]:
     queued = [completed_job(url) for _ in range(count)]
     for job in queued:
         jobs.insert(job)
+    messages = [notification_for(job, EventType.COMPLETED) for job in queued]
     jobs.calls = 0
     notifier = container.notifier
     with quiet_stdout():
         started = time.perf_counter()
-        for job in queued:
-            message = NotificationMessage(job_id=job.job_id, event_type=EventType.COMPLETED)
+        for message in messages:
             notifier.deliver(message, message_id=str(uuid.uuid4()), receipt_handle="rh")
         elapsed = time.perf_counter() - started
     return elapsed, jobs.calls / count

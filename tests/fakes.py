@@ -8,17 +8,30 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from videohook.catalog import Catalog, Timing
 from videohook.errors import JobItemTooLarge, JobNotFound, UpstreamError
 from videohook.logic.pacing import Pacing
 from videohook.models.clients import ClientSecrets
-from videohook.models.jobs import DeliveryAttempt, Job, JobError, JobSummary, StoredVideo, Usage
+from videohook.models.jobs import (
+    MAX_ATTEMPTS_KEPT,
+    DeliveryAttempt,
+    Job,
+    JobError,
+    JobSummary,
+    StoredVideo,
+    Usage,
+)
 from videohook.models.lifecycle import IN_FLIGHT_STATUSES, CallbackStatus, EventType, JobStatus, sources_of
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
-from videohook.ports import DeliveryResult, UpstreamGeneration
+from videohook.ports import DeliveryAppend, DeliveryResult, UpstreamGeneration
+
+
+def _log_is(length: int, job: Job) -> bool:
+    return len(job.deliveries) == length
 
 
 class InMemoryJobStore:
@@ -235,6 +248,20 @@ class InMemoryJobStore:
                 )
                 return None
             return start + window_seconds
+
+    def append_delivery(
+        self, job_id: str, attempt: DeliveryAttempt, *, callback_status: CallbackStatus | None
+    ) -> DeliveryAppend:
+        while True:
+            job = self.jobs.get(job_id)
+            if job is None or len(job.deliveries) >= MAX_ATTEMPTS_KEPT:
+                return DeliveryAppend(appended=False, job=job)
+            changes: dict[str, Any] = {"deliveries": [*job.deliveries, attempt]}
+            if callback_status is not None:
+                changes["callback_status"] = callback_status
+            # The append holds only on the log as read: DynamoDB's list_append is atomic.
+            if self._update(job_id, partial(_log_is, len(job.deliveries)), **changes):
+                return DeliveryAppend(appended=True)
 
     def record_delivery(
         self,

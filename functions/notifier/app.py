@@ -18,7 +18,10 @@ from videohook.wiring import get_container
 def record_handler(record: SQSRecord) -> str:
     message = NotificationMessage.model_validate_json(record.body)
     return get_container().notifier.deliver(
-        message, message_id=record.message_id, receipt_handle=record.receipt_handle
+        message,
+        message_id=record.message_id,
+        receipt_handle=record.receipt_handle,
+        receive_count=int(record.attributes.approximate_receive_count),
     )
 
 

@@ -213,3 +213,56 @@ def test_a_callback_host_that_now_resolves_to_a_private_address_is_refused_at_de
     assert after["callback"]["status"] == "callback_failed"
     assert "private" in after["callback"]["attempts"][0]["error"]
     assert receiver.received == []
+
+
+def test_a_first_callback_costs_one_dynamodb_call(service, call_api, load_event, receiver, aws):
+    # Given a finished job whose callback the poller queued with its snapshot
+    job_id = finished_job(call_api, load_event, receiver)
+    calls: list[tuple[str, str]] = []
+    service.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb",
+        lambda model, params, **_: calls.append((model.name, params["TableName"])),
+    )
+
+    # When the notifier takes the message for the first time
+    answer = notify(aws)
+
+    # Then it posted the callback and recorded the attempt in one write to the job, with no
+    # read of it (the client's signing secret is read once, then cached for the environment)
+    assert answer == {"batchItemFailures": []}
+    assert [call for call in calls if call[1] == aws.jobs_table] == [("UpdateItem", aws.jobs_table)]
+    assert [call for call in calls if call[1] != aws.jobs_table] == [("GetItem", aws.clients_table)]
+    payload = verify(receiver.wait_for(1, timeout=5)[0])
+    assert payload["data"]["id"] == job_id and payload["data"]["video"]["url"]
+    after = job(call_api, job_id)
+    assert after["callback"]["status"] == "delivered"
+    assert [a["attempt"] for a in after["callback"]["attempts"]] == [1]
+
+
+def test_a_full_delivery_log_is_capped_from_the_item_the_refused_append_returns(
+    service, call_api, load_event, receiver, aws
+):
+    # Given a delivered job whose log is already full (first 5 and latest 20 kept)
+    job_id = finished_job(call_api, load_event, receiver)
+    notify(aws)
+    stored = service.jobs.get(job_id)
+    assert stored is not None
+    full = [stored.deliveries[0].model_copy(update={"message_id": f"old-{n}"}) for n in range(25)]
+    assert service.jobs.record_delivery(job_id, full, omitted=0, callback_status=None, read=(1, 0))
+    status, _, _ = call_api("submit_redeliver_generation", path=f"/v1/generations/{job_id}/redeliver")
+    assert status == 202
+    calls: list[str] = []
+    service.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    # When the redelivery goes out (the client's secret is cached by now)
+    assert notify(aws) == {"batchItemFailures": []}
+
+    # Then the append was refused with the item in hand, and the capped log written: no read
+    assert calls == ["UpdateItem", "UpdateItem"]
+    after = job(call_api, job_id)["callback"]
+    assert len(after["attempts"]) == 25 and after["attempts_omitted"] == 1
+    assert len(receiver.wait_for(2, timeout=5)) == 2
+    capped = service.jobs.get(job_id)
+    assert capped is not None
+    assert [d.message_id for d in capped.deliveries[:5]] == [f"old-{n}" for n in range(5)]
+    assert capped.deliveries[-1].message_id not in {f"old-{n}" for n in range(25)}

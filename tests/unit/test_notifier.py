@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -14,20 +15,42 @@ from tests.fakes import InMemoryJobStore, InMemoryQueue, InMemoryVideoStorage, R
 from tests.support import WEBHOOK_SECRET, guard_resolving
 from videohook.logic.notify import DeliveryRetryScheduled, Notifier, NotifySettings
 from videohook.models.clock import iso, utc_now
-from videohook.models.jobs import Job, StoredVideo
+from videohook.models.jobs import FIRST_ATTEMPTS_KEPT, LATEST_ATTEMPTS_KEPT, DeliveryAttempt, Job, StoredVideo
 from videohook.models.lifecycle import CallbackStatus, EventType, JobStatus
 from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import DeliveryOutcome
+from videohook.ports import DeliveryAppend
 from videohook.signing import WebhookSigner
+from videohook.views import notification_for
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DELAYS = (10, 100)
 COMPLETED = NotificationMessage(job_id="gen_1", event_type=EventType.COMPLETED)
 
 
+class CountingJobStore(InMemoryJobStore):
+    """Counts the calls a DynamoDB store would answer (each one a request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def get(self, job_id: str) -> Job | None:
+        self.calls.append("get")
+        return super().get(job_id)
+
+    def append_delivery(self, *args: Any, **kwargs: Any) -> DeliveryAppend:
+        self.calls.append("append_delivery")
+        return super().append_delivery(*args, **kwargs)
+
+    def record_delivery(self, *args: Any, **kwargs: Any) -> bool:
+        self.calls.append("record_delivery")
+        return super().record_delivery(*args, **kwargs)
+
+
 class World:
     def __init__(self, *, dns: dict[str, list[str]] | None = None) -> None:
-        self.jobs = InMemoryJobStore()
+        self.jobs = CountingJobStore()
         self.queue = InMemoryQueue()
         self.transport = RecordingTransport()
         self.notifier = Notifier(
@@ -60,13 +83,21 @@ class World:
             )
         )
 
-    def deliver(self, message: NotificationMessage = COMPLETED, message_id: str = "m-1") -> DeliveryOutcome:
-        return self.notifier.deliver(message, message_id=message_id, receipt_handle=f"rh-{message_id}")
+    def deliver(
+        self, message: NotificationMessage = COMPLETED, message_id: str = "m-1", receive_count: int = 1
+    ) -> DeliveryOutcome:
+        return self.notifier.deliver(
+            message, message_id=message_id, receipt_handle=f"rh-{message_id}", receive_count=receive_count
+        )
 
     def stored(self) -> Job:
-        job = self.jobs.get("gen_1")
+        job = self.jobs.jobs.get("gen_1")
         assert job is not None
         return job
+
+    def queued(self, **flags: bool) -> NotificationMessage:
+        """The message the poller (or a redelivery) queues for the job as it stands."""
+        return notification_for(self.stored(), EventType.COMPLETED, **flags)
 
 
 @pytest.fixture
@@ -160,3 +191,100 @@ def test_a_message_for_a_job_that_no_longer_exists_is_dropped(world: World):
 
     assert world.deliver(message) is DeliveryOutcome.DROPPED
     assert world.transport.posts == []
+
+
+# --- a message that carries its callback ---------------------------------------------------
+
+
+def test_a_first_receive_costs_one_store_call_and_sends_the_queued_snapshot(world: World):
+    message = world.queued()
+
+    assert world.deliver(message) is DeliveryOutcome.DELIVERED
+
+    assert world.jobs.calls == ["append_delivery"]
+    [(url, _, body, headers)] = world.transport.posts
+    assert url == "https://hooks.example.com/v"
+    payload = Webhook(WEBHOOK_SECRET).verify(body, headers)
+    assert message.callback is not None
+    expected = message.callback.payload
+    assert {**payload, "data": {**payload["data"], "video": None}} == {
+        **expected,
+        "data": {**expected["data"], "video": None},
+    }
+    assert payload["data"]["video"]["url"].startswith("https://videos.example.com/videos/gen_1.mp4")
+    assert {k: v for k, v in payload["data"]["video"].items() if k != "url"} == {
+        k: v for k, v in expected["data"]["video"].items() if k != "url"
+    }
+    job = world.stored()
+    assert job.callback_status is CallbackStatus.DELIVERED
+    assert [(d.attempt, d.status_code, d.message_id) for d in job.deliveries] == [(1, 200, "m-1")]
+
+
+def test_a_later_receive_reads_the_job_and_does_not_send_a_delivered_event_again(world: World):
+    message = world.queued()
+    world.deliver(message)
+    world.jobs.calls.clear()
+
+    # The same message again: its first receive delivered it, then the batch's answer was lost.
+    assert world.deliver(message, receive_count=2) is DeliveryOutcome.DUPLICATE
+
+    assert world.jobs.calls == ["get"]
+    assert len(world.transport.posts) == 1
+
+
+def test_a_resent_message_is_checked_against_the_job_first(world: World):
+    world.deliver(world.queued())
+    world.jobs.calls.clear()
+
+    assert world.deliver(world.queued(resent=True), message_id="m-2") is DeliveryOutcome.DUPLICATE
+    assert world.jobs.calls == ["get"]
+    assert len(world.transport.posts) == 1
+
+
+def test_a_retried_message_counts_its_attempts_on_the_job_and_sends_the_same_body(world: World):
+    message = world.queued()
+    world.transport.answers = [503, 200]
+    with pytest.raises(DeliveryRetryScheduled):
+        world.deliver(message)
+    world.jobs.calls.clear()
+
+    assert world.deliver(message, receive_count=2) is DeliveryOutcome.DELIVERED
+
+    assert world.jobs.calls == ["get", "append_delivery"]
+    assert [d.attempt for d in world.stored().deliveries] == [1, 2]
+    first, second = (json.loads(body) for _, _, body, _ in world.transport.posts)
+    assert first == second
+
+
+def test_a_full_log_is_capped_with_the_item_the_failed_append_returned(world: World):
+    old = [
+        DeliveryAttempt(
+            event_type=EventType.COMPLETED,
+            message_id=f"old-{n}",
+            attempt=1,
+            at=iso(NOW),
+            duration_ms=1,
+            status_code=500,
+        )
+        for n in range(FIRST_ATTEMPTS_KEPT + LATEST_ATTEMPTS_KEPT)
+    ]
+    world.jobs.jobs["gen_1"] = world.stored().model_copy(update={"deliveries": old})
+
+    assert world.deliver(world.queued(redelivery=True), message_id="m-new") is DeliveryOutcome.DELIVERED
+
+    # No read: the refused append handed back the job to cap.
+    assert world.jobs.calls == ["append_delivery", "record_delivery"]
+    job = world.stored()
+    assert len(job.deliveries) == FIRST_ATTEMPTS_KEPT + LATEST_ATTEMPTS_KEPT
+    assert job.deliveries_omitted == 1
+    assert job.deliveries[-1].message_id == "m-new"
+    assert [d.message_id for d in job.deliveries[:FIRST_ATTEMPTS_KEPT]] == [f"old-{n}" for n in range(5)]
+
+
+def test_a_job_deleted_before_its_first_attempt_is_recorded_is_not_retried(world: World):
+    message = world.queued()
+    del world.jobs.jobs["gen_1"]
+    world.transport.answers = [503]
+
+    assert world.deliver(message) is DeliveryOutcome.DROPPED
+    assert world.queue.delays == [] and world.queue.buried == []

@@ -8,8 +8,8 @@ from tests.poller_world import World
 from videohook.logic.failures import SHED_INPUT
 from videohook.models.jobs import DeliveryAttempt
 from videohook.models.lifecycle import EventType, JobStatus
-from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason, ProviderOutcome
+from videohook.views import notification_for
 
 
 def legacy_log(attempts: int) -> list[DeliveryAttempt]:
@@ -43,9 +43,7 @@ def test_an_in_flight_job_too_large_to_update_ends_failed_with_its_callback_and_
     assert job.error is not None and job.error.code == FailureReason.JOB_TOO_LARGE
     assert job.deliveries == [] and job.input == SHED_INPUT
     assert (job.owner_id, job.callback_url) == ("client-a", "https://hooks.example.com/v")
-    assert [m for m, _ in world.queue.sent] == [
-        NotificationMessage(job_id="gen_big", event_type=EventType.FAILED)
-    ]
+    assert [m for m, _ in world.queue.sent] == [notification_for(world.stored("gen_big"), EventType.FAILED)]
     assert [event for event, _ in world.bus.events] == [EventType.FAILED]
     assert "gen_big" not in world.jobs.pending
     assert world.stored("gen_b").poll_count == 1
@@ -67,8 +65,9 @@ def test_a_finished_job_too_large_to_update_keeps_its_status_and_gets_its_callba
     job = world.stored("gen_big")
     assert report == {"due": 1, "recovered": 1}
     assert job.status is JobStatus.COMPLETED and job.error is None
+    # Sent by a run that found it still owed: the notifier reads the job before sending.
     assert [m for m, _ in world.queue.sent] == [
-        NotificationMessage(job_id="gen_big", event_type=EventType.COMPLETED)
+        notification_for(world.stored("gen_big"), EventType.COMPLETED, resent=True)
     ]
     assert "gen_big" not in world.jobs.pending
     assert world.upstream.retrieved == []

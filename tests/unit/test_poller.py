@@ -20,8 +20,8 @@ from videohook.errors import (
 )
 from videohook.models.clock import iso
 from videohook.models.lifecycle import EventType, JobStatus
-from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason, ProviderOutcome
+from videohook.views import notification_for
 
 
 @pytest.fixture
@@ -40,9 +40,7 @@ def test_a_finished_generation_is_copied_completed_and_notified_once(world: Worl
     assert job.status is JobStatus.COMPLETED
     assert job.video is not None and job.video.key == "videos/gen_1.mp4"
     assert world.videos.copies == [VIDEO_URL]
-    assert [m for m, _ in world.queue.sent] == [
-        NotificationMessage(job_id="gen_1", event_type=EventType.COMPLETED)
-    ]
+    assert [m for m, _ in world.queue.sent] == [notification_for(world.stored("gen_1"), EventType.COMPLETED)]
     assert job.outbox_event is None and job.lease_owner is None
     assert "gen_1" not in world.jobs.pending
     assert world.sweep() == {"due": 0}

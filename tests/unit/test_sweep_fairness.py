@@ -9,8 +9,8 @@ from tests.fakes import InMemoryPollWork, said
 from tests.poller_world import NOW, SETTINGS, VIDEO_URL, running, world_with
 from videohook.logic.fairness import take_fairly
 from videohook.models.lifecycle import EventType, JobStatus
-from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import ProviderOutcome
+from videohook.views import notification_for
 
 
 def test_a_thousand_due_jobs_of_one_client_leave_the_other_clients_job_in_the_first_round():
@@ -26,9 +26,7 @@ def test_a_thousand_due_jobs_of_one_client_leave_the_other_clients_job_in_the_fi
 
     assert report == {"due": 300, "in_flight": 99, "completed": 1, "dispatched": 200}
     assert world.stored("gen_b").status is JobStatus.COMPLETED
-    assert [m for m, _ in world.queue.sent] == [
-        NotificationMessage(job_id="gen_b", event_type=EventType.COMPLETED)
-    ]
+    assert [m for m, _ in world.queue.sent] == [notification_for(world.stored("gen_b"), EventType.COMPLETED)]
     handed_out = [job_id for batch in work.batches for job_id in batch]
     checked = [u.removeprefix("up-") for u in world.upstream.retrieved]
     assert all(job_id.startswith("gen_a") for job_id in handed_out + checked if job_id != "gen_b")

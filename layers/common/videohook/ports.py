@@ -50,6 +50,15 @@ class DeliveryResult:
         return is_success(self.status_code)
 
 
+@dataclass(frozen=True)
+class DeliveryAppend:
+    """What ``JobStore.append_delivery`` did: appended the attempt, or not, and then the job
+    as it stands (None if it no longer exists), read by the same call."""
+
+    appended: bool
+    job: Job | None = None
+
+
 # --- ports --------------------------------------------------------------------------------
 
 
@@ -132,6 +141,14 @@ class JobStore(Protocol):
     def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
         """Count one redelivery in the job's current window: None if allowed, else the epoch
         second its window ends."""
+        ...
+
+    def append_delivery(
+        self, job_id: str, attempt: DeliveryAttempt, *, callback_status: CallbackStatus | None
+    ) -> DeliveryAppend:
+        """Add one attempt to the job's delivery log in one write, without reading it first,
+        while the log has room (``MAX_ATTEMPTS_KEPT``); once it is full, nothing is written and
+        the answer carries the job, for the caller to cap the log with ``record_delivery``."""
         ...
 
     def record_delivery(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from videohook.models.jobs import Job, webhook_id
+from videohook.models.jobs import Job, StoredVideo, webhook_id
 from videohook.models.lifecycle import EventType
+from videohook.models.messages import CallbackSnapshot, NotificationMessage
 
 # The shape of the domain event's detail and of the video's manifest; bumped on a breaking change.
 DOMAIN_EVENT_VERSION = "1"
@@ -54,14 +55,50 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
 
 def event_payload(job: Job, event_type: EventType, *, video_url: str | None) -> dict[str, Any]:
     """The Standard Webhooks body: ``timestamp`` is when the event happened, not when this
-    attempt was sent (that is the ``webhook-timestamp`` header). ``data`` is the job as it is
-    when the attempt is made (a late ``generation.started`` may show a finished job)."""
+    attempt was sent (that is the ``webhook-timestamp`` header). ``data`` is the job as it was
+    when the event was queued: every attempt of one event sends the same body."""
     happened = job.started_at if event_type is EventType.STARTED else job.finished_at
     return {
         "type": event_type.value,
         "timestamp": happened or job.updated_at,
         "data": job_view(job, video_url=video_url, include_deliveries=False),
     }
+
+
+def notification_for(
+    job: Job, event_type: EventType, *, redelivery: bool = False, resent: bool = False
+) -> NotificationMessage:
+    """The notify-queue message for ``event_type`` of ``job``, carrying its callback."""
+    return NotificationMessage(
+        job_id=job.job_id,
+        event_type=event_type,
+        redelivery=redelivery,
+        resent=resent,
+        callback=callback_snapshot(job, event_type),
+    )
+
+
+def callback_snapshot(job: Job, event_type: EventType) -> CallbackSnapshot:
+    """The callback for ``event_type`` as ``job`` stands now."""
+    return CallbackSnapshot(
+        url=job.callback_url, owner_id=job.owner_id, payload=event_payload(job, event_type, video_url=None)
+    )
+
+
+def snapshot_video(snapshot: CallbackSnapshot) -> StoredVideo | None:
+    """The stored video a callback links to, if its job has one."""
+    video = snapshot.payload["data"].get("video")
+    if video is None:
+        return None
+    return StoredVideo.model_validate({key: value for key, value in video.items() if key != "url"})
+
+
+def callback_body(snapshot: CallbackSnapshot, video_url: str | None) -> dict[str, Any]:
+    """The snapshot's payload with this attempt's short-lived video URL in place."""
+    data = snapshot.payload["data"]
+    if data.get("video") is None:
+        return snapshot.payload
+    return {**snapshot.payload, "data": {**data, "video": {**data["video"], "url": video_url}}}
 
 
 def domain_event_detail(job: Job, event_type: EventType) -> dict[str, Any]:

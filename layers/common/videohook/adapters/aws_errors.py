@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,7 +16,14 @@ ITEM_TOO_LARGE_MESSAGE = "Item size has exceeded the maximum allowed size"
 
 
 class ConditionFailed(Exception):
-    """A conditional write's condition did not hold (another actor got there first)."""
+    """A conditional write's condition did not hold (another actor got there first).
+
+    ``item`` is the item as it stood, when the write asked for it with
+    ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` (None if it does not exist)."""
+
+    def __init__(self, action: str, item: dict[str, Any] | None = None) -> None:
+        super().__init__(action)
+        self.item = item
 
 
 def error_code(error: ClientError) -> str:
@@ -31,7 +39,7 @@ def aws_errors(action: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            raise ConditionFailed(action) from exc
+            raise ConditionFailed(action, exc.response.get("Item")) from exc
         if error_code(exc) == "ValidationException" and ITEM_TOO_LARGE_MESSAGE in str(exc):
             raise JobItemTooLarge(f"Could not {action}: the item is over DynamoDB's size limit") from exc
         raise StorageError(f"Could not {action}") from exc

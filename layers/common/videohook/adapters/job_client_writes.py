@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from videohook.adapters.aws_errors import aws_errors
-from videohook.adapters.job_items import expression_values, json_string, summary_from_item
-from videohook.models.jobs import DeliveryAttempt, Job, JobSummary, Usage
+from videohook.adapters.aws_errors import ConditionFailed, aws_errors
+from videohook.adapters.job_items import expression_values, from_item, json_string, summary_from_item
+from videohook.models.jobs import MAX_ATTEMPTS_KEPT, DeliveryAttempt, Job, JobSummary, Usage
 from videohook.models.lifecycle import CallbackStatus, JobStatus
+from videohook.ports import DeliveryAppend
 
 OWNER_INDEX = "ByOwnerCreated"
 
@@ -113,6 +114,38 @@ class ClientWrites:
         job = self.get(job_id)
         start = job.redelivery_window_start if job and job.redelivery_window_start else now
         return start + window_seconds
+
+    def append_delivery(
+        self: _ConditionalJobWrites,
+        job_id: str,
+        attempt: DeliveryAttempt,
+        *,
+        callback_status: CallbackStatus | None,
+    ) -> DeliveryAppend:
+        """One UpdateItem: ``list_append`` while the log has room. When the condition fails,
+        DynamoDB hands back the item as it stands (``ALL_OLD``), so no read follows."""
+        sets = "deliveries = list_append(if_not_exists(deliveries, :empty), :attempt)"
+        values = expression_values(
+            empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)], room=MAX_ATTEMPTS_KEPT
+        )
+        if callback_status is not None:
+            sets += ", callback_status = :cs"
+            values.update(expression_values(cs=callback_status.value))
+        try:
+            with aws_errors("record the callback attempt"):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"job_id": {"S": job_id}},
+                    UpdateExpression="SET " + sets,
+                    ConditionExpression="attribute_exists(job_id) AND "
+                    "(attribute_not_exists(deliveries) OR size(deliveries) < :room)",
+                    ExpressionAttributeValues=values,
+                    ReturnValues="NONE",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ConditionFailed as failed:
+            return DeliveryAppend(appended=False, job=from_item(failed.item) if failed.item else None)
+        return DeliveryAppend(appended=True)
 
     def record_delivery(
         self: _ConditionalJobWrites,

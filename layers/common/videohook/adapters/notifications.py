@@ -56,10 +56,12 @@ class SqsNotificationQueue:
             if not batch:
                 return moved
             for dead in batch:
+                # Resent: a client's redelivery may have delivered the event meanwhile.
                 message = NotificationMessage.model_validate_json(dead["Body"])
+                message = message.model_copy(update={"resent": True})
                 self._client.send_message(
                     QueueUrl=self._queue_url,
-                    MessageBody=dead["Body"],
+                    MessageBody=message.model_dump_json(),
                     MessageGroupId=message.job_id,
                     MessageDeduplicationId=f"replay-{dead['MessageId']}",
                 )

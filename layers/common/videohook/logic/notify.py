@@ -20,9 +20,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from videohook.errors import CallbackHostUnresolvable, CallbackUrlRejected
 from videohook.models.clock import iso, utc_now
-from videohook.models.jobs import DeliveryAttempt, Job, webhook_id
-from videohook.models.lifecycle import CallbackStatus, EventType
-from videohook.models.messages import NotificationMessage
+from videohook.models.jobs import DeliveryAttempt, webhook_id
+from videohook.models.lifecycle import CallbackStatus
+from videohook.models.messages import CallbackSnapshot, NotificationMessage
 from videohook.models.outcomes import DeliveryOutcome
 from videohook.observability import logger, metrics
 from videohook.ports import (
@@ -35,7 +35,7 @@ from videohook.ports import (
     WebhookTransport,
 )
 from videohook.settings import MAX_SQS_VISIBILITY_SECONDS
-from videohook.views import event_payload
+from videohook.views import callback_body, callback_snapshot, snapshot_video
 
 # SQS caps a message's visibility at 12 h from when it was received, so the delay set at the
 # end of an attempt must leave room for the attempt itself.
@@ -101,10 +101,18 @@ class Notifier:
         self._clock = clock
 
     def deliver(
-        self, message: NotificationMessage, *, message_id: str, receipt_handle: str
+        self, message: NotificationMessage, *, message_id: str, receipt_handle: str, receive_count: int = 1
     ) -> DeliveryOutcome:
         """One attempt. Returns the outcome, or raises ``DeliveryRetryScheduled`` so the batch
-        reports the record as failed and SQS brings it back after the delay."""
+        reports the record as failed and SQS brings it back after the delay.
+
+        A message's first receive carries everything its first attempt needs, so it costs one
+        DynamoDB call: the write that records the attempt. It cannot have been delivered
+        before: FIFO hands a message out once per receive, a repeat of the poller's send is
+        dropped by the queue's deduplication, and one sent again later says so (``resent``).
+        Any other receive reads the job first: an earlier receive may have delivered it."""
+        if message.callback is not None and receive_count == 1 and not message.resent:
+            return self._attempt(message, message.callback, message_id, receipt_handle, attempt=1)
         job = self._jobs.get(message.job_id)
         if job is None:
             logger.warning("Notification for a job that no longer exists", extra={"job_id": message.job_id})
@@ -114,88 +122,107 @@ class Notifier:
         # Counted on the job, per queue message: SQS's receive count also counts receives in
         # which a FIFO message was skipped behind a failing one of its group.
         attempt = 1 + job.attempts_for(message_id)
+        callback = message.callback or callback_snapshot(job, message.event_type)
+        return self._attempt(message, callback, message_id, receipt_handle, attempt=attempt)
 
+    def _attempt(
+        self,
+        message: NotificationMessage,
+        callback: CallbackSnapshot,
+        message_id: str,
+        receipt_handle: str,
+        *,
+        attempt: int,
+    ) -> DeliveryOutcome:
         started = self._clock()
         try:
             # Checked again at every attempt: the host's DNS may have changed since submit.
-            addresses = self._guard.check(job.callback_url)
-            result = self._send(job, message.event_type, addresses[0])
+            addresses = self._guard.check(callback.url)
+            result = self._send(message, callback, addresses[0])
         except CallbackHostUnresolvable as exc:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message)
         except CallbackUrlRejected as exc:
             result = DeliveryResult(status_code=None, duration_ms=0, error=exc.message, refused=True)
-        record = partial(self._record, job, message.event_type, message_id, attempt, started, result)
+        record = partial(self._record, message, message_id, attempt, started, result)
         if result.refused:
-            record(None, CallbackStatus.FAILED)
+            if not record(None, CallbackStatus.FAILED):
+                return DeliveryOutcome.DROPPED
             with _metrics_lock:
                 metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.REFUSED
         if result.succeeded:
-            record(None, CallbackStatus.DELIVERED)
+            if not record(None, CallbackStatus.DELIVERED):
+                return DeliveryOutcome.DROPPED
             with _metrics_lock:
                 metrics.add_metric(name="CallbackDelivered", unit=MetricUnit.Count, value=1)
             return DeliveryOutcome.DELIVERED
         if result.status_code == 410:
-            record(None, CallbackStatus.GONE)
-            return DeliveryOutcome.GONE
+            return DeliveryOutcome.GONE if record(None, CallbackStatus.GONE) else DeliveryOutcome.DROPPED
 
         delay = retry_delay(attempt, self._settings.retry_delays, result.retry_after_seconds)
         if delay is None:
-            record(None, CallbackStatus.FAILED)
+            if not record(None, CallbackStatus.FAILED):
+                return DeliveryOutcome.DROPPED
             with _metrics_lock:
                 metrics.add_metric(name="CallbackDeliveryFailed", unit=MetricUnit.Count, value=1)
             logger.error(
                 "Callback delivery gave up; message goes to the dead-letter queue",
-                extra={"job_id": job.job_id, "attempts": attempt},
+                extra={"job_id": message.job_id, "attempts": attempt},
             )
             self._queue.bury(message, message_id)
             return DeliveryOutcome.DEAD_LETTERED
-        record(started + timedelta(seconds=delay), None)
+        if not record(started + timedelta(seconds=delay), None):
+            return DeliveryOutcome.DROPPED
         self._queue.retry_later(receipt_handle, delay)
         raise DeliveryRetryScheduled(delay)
 
-    def _send(self, job: Job, event_type: EventType, address: str) -> DeliveryResult:
+    def _send(self, message: NotificationMessage, callback: CallbackSnapshot, address: str) -> DeliveryResult:
+        video = snapshot_video(callback)
         video_url = (
-            self._videos.presigned_url(job.video, self._settings.presigned_url_ttl_seconds)
-            if job.video is not None
+            self._videos.presigned_url(video, self._settings.presigned_url_ttl_seconds)
+            if video is not None
             else None
         )
-        body = json.dumps(event_payload(job, event_type, video_url=video_url), separators=(",", ":"))
+        body = json.dumps(callback_body(callback, video_url), separators=(",", ":"))
         encoded = body.encode()
         # Each attempt is signed afresh: a receiver rejects stale timestamps.
         timestamp = int(self._clock().timestamp())
-        headers = self._signer(job.owner_id).headers(webhook_id(job.job_id, event_type), timestamp, encoded)
-        return self._transport.post(job.callback_url, address, encoded, headers)
+        event_id = webhook_id(message.job_id, message.event_type)
+        headers = self._signer(callback.owner_id).headers(event_id, timestamp, encoded)
+        return self._transport.post(callback.url, address, encoded, headers)
 
-    def _append_to_log(
-        self, job: Job, record: DeliveryAttempt, callback_status: CallbackStatus | None
-    ) -> None:
-        """One conditional write; read again only if the log changed since it was read (one
-        message per job is in flight, so that is a notifier whose time ran out)."""
-        current: Job | None = job
+    def _store(self, job_id: str, record: DeliveryAttempt, callback_status: CallbackStatus | None) -> bool:
+        """Append the attempt in one write while the log has room; once it is full, cap it
+        with a conditional rewrite of the log as last read (one message per job is in
+        flight, so a lost race means a notifier whose time ran out). False if the job is
+        gone."""
+        appended = self._jobs.append_delivery(job_id, record, callback_status=callback_status)
+        current = appended.job
+        if appended.appended:
+            return True
         while current is not None:
             deliveries, omitted = current.log_with(record)
             read = (len(current.deliveries), current.deliveries_omitted)
-            stored = self._jobs.record_delivery(
-                job.job_id, deliveries, omitted=omitted, callback_status=callback_status, read=read
-            )
-            if stored:
-                return
-            current = self._jobs.get(job.job_id)
+            if self._jobs.record_delivery(
+                job_id, deliveries, omitted=omitted, callback_status=callback_status, read=read
+            ):
+                return True
+            current = self._jobs.get(job_id)
+        logger.warning("Callback attempt for a job that no longer exists", extra={"job_id": job_id})
+        return False
 
     def _record(
         self,
-        job: Job,
-        event_type: EventType,
+        message: NotificationMessage,
         message_id: str,
         attempt: int,
         started: datetime,
         result: DeliveryResult,
         next_retry: datetime | None,
         callback_status: CallbackStatus | None,
-    ) -> None:
+    ) -> bool:
         record = DeliveryAttempt(
-            event_type=event_type,
+            event_type=message.event_type,
             message_id=message_id,
             attempt=attempt,
             at=iso(started),
@@ -204,16 +231,17 @@ class Notifier:
             error=result.error,
             next_retry_at=iso(next_retry) if next_retry else None,
         )
-        self._append_to_log(job, record, callback_status)
+        stored = self._store(message.job_id, record, callback_status)
         with _metrics_lock:
             metrics.add_metric(name="CallbackAttempt", unit=MetricUnit.Count, value=1)
         logger.info(
             "Callback attempt",
             extra={
-                "job_id": job.job_id,
-                "event_type": event_type.value,
+                "job_id": message.job_id,
+                "event_type": message.event_type.value,
                 "attempt": attempt,
                 "status_code": result.status_code,
                 "error": result.error,
             },
         )
+        return stored

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from videohook.models.clock import iso
 from videohook.models.jobs import Job, webhook_id
 from videohook.models.lifecycle import EVENT_FOR_STATUS
-from videohook.models.messages import NotificationMessage
 from videohook.ports import DomainEvents, JobStore, NotificationQueue, VideoStorage
-from videohook.views import domain_event_detail
+from videohook.views import domain_event_detail, notification_for
 
 
 class Outbox:
@@ -38,8 +37,10 @@ class Outbox:
         self._clock = clock
         self._retention_days = retention_days
 
-    def publish(self, job: Job, owner: str) -> None:
-        """Send what ``job`` (held under ``owner``'s lease) still owes, recording each step."""
+    def publish(self, job: Job, owner: str, *, resent: bool = False) -> None:
+        """Send what ``job`` (held under ``owner``'s lease) still owes, recording each step.
+        ``resent``: a later run found the event still owed, so an earlier send may have gone
+        out (and been delivered) already."""
         if job.owes_domain_event:
             announced = self.announce(job, owner)
             if announced is None:
@@ -50,10 +51,8 @@ class Outbox:
             return
         # The event id doubles as the queue's deduplication id: a run that dies after this
         # send and before the write below sends it again, and the FIFO queue drops the copy.
-        self._queue.send(
-            NotificationMessage(job_id=job.job_id, event_type=event),
-            deduplication_id=webhook_id(job.job_id, event),
-        )
+        message = notification_for(job, event, resent=resent)
+        self._queue.send(message, deduplication_id=webhook_id(job.job_id, event))
         self._jobs.mark_notification_queued(
             job.job_id,
             owner,

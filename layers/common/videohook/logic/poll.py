@@ -159,7 +159,7 @@ class Poller:
         if job is None:
             return SweepOutcome.SKIPPED
         if job.outbox_event is not None or job.owes_domain_event:
-            self._outbox.publish(job, owner)
+            self._outbox.publish(job, owner, resent=True)
             return SweepOutcome.RECOVERED
         if job.is_terminal:
             return SweepOutcome.SKIPPED

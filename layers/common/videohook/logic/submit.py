@@ -20,7 +20,6 @@ from videohook.logic.pacing import Pacing
 from videohook.models.clock import iso, utc_now
 from videohook.models.jobs import Job, new_job_id, webhook_id
 from videohook.models.lifecycle import JobStatus
-from videohook.models.messages import NotificationMessage
 from videohook.models.outcomes import FailureReason
 from videohook.models.requests import GenerationRequest, parse_generation_request
 from videohook.observability import logger, metrics
@@ -32,7 +31,7 @@ from videohook.ports import (
     UpstreamApi,
     VideoStorage,
 )
-from videohook.views import job_view
+from videohook.views import job_view, notification_for
 
 # Each redelivery is a signed POST the client aims at its receiver and an attempt on the job:
 # a few per job per hour is plenty for a receiver that lost one.
@@ -130,7 +129,7 @@ class Submissions:
             )
         # A fresh deduplication id: a redelivery is a new message carrying the same event.
         self._queue.send(
-            NotificationMessage(job_id=job.job_id, event_type=event, redelivery=True),
+            notification_for(job, event, redelivery=True),
             deduplication_id=f"{webhook_id(job.job_id, event)}-redeliver-{uuid.uuid4().hex}",
         )
         logger.info("Callback redelivery queued", extra={"job_id": job.job_id, "event_type": event.value})

@@ -24,6 +24,7 @@ MAX_ATTEMPT_ERROR_CHARS = 200
 # however many redeliveries a client asks for, its job item stays bounded.
 FIRST_ATTEMPTS_KEPT = 5
 LATEST_ATTEMPTS_KEPT = 20
+MAX_ATTEMPTS_KEPT = FIRST_ATTEMPTS_KEPT + LATEST_ATTEMPTS_KEPT
 
 
 def is_success(status_code: int | None) -> bool:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from videohook.models.lifecycle import EventType
+
+
+class CallbackSnapshot(BaseModel):
+    """A callback as its event left it: where it goes, whose secret signs it, and its body
+    (the Standard Webhooks payload, the video's short-lived URL still to be filled in at
+    each attempt). Carried on the message, so a first attempt needs no read of the job."""
+
+    url: str
+    owner_id: str
+    payload: dict[str, Any]
 
 
 class NotificationMessage(BaseModel):
@@ -14,6 +26,11 @@ class NotificationMessage(BaseModel):
     event_type: EventType
     # A client asked for this event again: deliver it even if it was delivered before.
     redelivery: bool = False
+    # Sent again (a poller found it still in the job's outbox, or an operator replayed a dead
+    # letter): it may have been delivered already, so the notifier reads the job first.
+    resent: bool = False
+    # None only in messages queued before snapshots existed: the notifier reads the job then.
+    callback: CallbackSnapshot | None = None
 
 
 class PollWorkMessage(BaseModel):
