@@ -1,15 +1,19 @@
 """The one place configuration is read: environment variables, validated at cold start.
 
 Domain code never touches ``os.environ``; it is handed plain values from a ``Settings``.
+
+A plain pydantic model reads the environment itself rather than through pydantic-settings:
+every variable here is a scalar or a comma-separated list, and pydantic-settings' sources
+cost a cold start tens of milliseconds (docs/performance.md, "Cold start").
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from typing import Annotated
+from typing import Any
 
-from pydantic import Field, HttpUrl, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from videohook.callback_guard import DEFAULT_CALLBACK_PORTS
 from videohook.models.jobs import LATEST_ATTEMPTS_KEPT
@@ -21,8 +25,11 @@ DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_SQS_VISIBILITY_SECONDS = 43_200
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+class Settings(BaseModel):
+    """Each field is the environment variable of the same name in capitals (any case is
+    read); values passed to the constructor take precedence over the environment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     jobs_table_name: str = Field(min_length=3)
     videos_bucket_name: str = Field(min_length=3)
@@ -79,14 +86,17 @@ class Settings(BaseSettings):
     video_download_timeout_seconds: float = Field(default=30.0, gt=0)
 
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
-    callback_retry_delays: Annotated[tuple[int, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
+    callback_retry_delays: tuple[int, ...] = DEFAULT_CALLBACK_RETRY_DELAYS
     # The ports a callback URL may name (comma-separated); loopback receivers in local mode
     # may use any.
-    callback_ports: Annotated[tuple[int, ...], NoDecode] = DEFAULT_CALLBACK_PORTS
+    callback_ports: tuple[int, ...] = DEFAULT_CALLBACK_PORTS
 
     presigned_url_ttl_seconds: int = Field(default=3600, ge=60, le=604_800)
     job_retention_days: int = Field(default=30, ge=1)
     secrets_max_age_seconds: int = Field(default=300, ge=0)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(type(self).model_fields), **values})
 
     @field_validator("callback_retry_delays", "callback_ports", mode="before")
     @classmethod
@@ -119,6 +129,11 @@ class Settings(BaseSettings):
         return value
 
 
+def _environment(fields: dict[str, Any]) -> dict[str, str]:
+    """The variables that name a field, case-insensitively, under the field's name."""
+    return {name.lower(): value for name, value in os.environ.items() if name.lower() in fields}
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return Settings()

@@ -4,23 +4,27 @@ Handlers read ``get_container().<use case>.<verb>(...)``. Everything is built la
 first use, from the validated settings; tests build a ``Container`` with what they want
 instead (an AWS client, an adapter, a fake, a clock) as constructor arguments, and
 ``install`` it as the one the handlers get. The parts (clients, adapters, secrets) are in
-``wiring_parts.py``; this module puts the use cases together from them.
+``wiring_parts.py``; this module puts the use cases together from them, each importing its
+module when it is first built, so a function loads only the use case it runs.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from videohook.logic.model_directory import ModelDirectory
-from videohook.logic.notify import Notifier, NotifySettings
-from videohook.logic.poll import Poller, PollSettings
-from videohook.logic.probe import VideoProbe
-from videohook.logic.secrets import WebhookSecrets
-from videohook.logic.submit import Submissions, SubmitSettings
-from videohook.logic.usage import UsageReports
-from videohook.notification_batch import NotificationBatchProcessor
 from videohook.settings import get_settings
 from videohook.wiring_parts import OVERRIDABLE, Parts
+
+if TYPE_CHECKING:
+    from videohook.logic.model_directory import ModelDirectory
+    from videohook.logic.notify import Notifier
+    from videohook.logic.poll import Poller
+    from videohook.logic.probe import VideoProbe
+    from videohook.logic.secrets import WebhookSecrets
+    from videohook.logic.submit import Submissions
+    from videohook.logic.usage import UsageReports
+    from videohook.notification_batch import NotificationBatchProcessor
 
 __all__ = ["OVERRIDABLE", "Container", "get_container", "install", "installed", "reset"]
 
@@ -30,12 +34,16 @@ class Container(Parts):
 
     @cached_property
     def webhook_secrets(self) -> WebhookSecrets:
+        from videohook.logic.secrets import WebhookSecrets
+
         return WebhookSecrets(
             store=self.client_secrets, cache_seconds=self.settings.secrets_max_age_seconds, clock=self.clock
         )
 
     @cached_property
     def submissions(self) -> Submissions:
+        from videohook.logic.submit import Submissions, SubmitSettings
+
         s = self.settings
         return Submissions(
             jobs=self.jobs,
@@ -55,14 +63,20 @@ class Container(Parts):
 
     @cached_property
     def model_directory(self) -> ModelDirectory:
+        from videohook.logic.model_directory import ModelDirectory
+
         return ModelDirectory(catalog=self.catalog)
 
     @cached_property
     def usage_reports(self) -> UsageReports:
+        from videohook.logic.usage import UsageReports
+
         return UsageReports(jobs=self.jobs, clock=self.clock)
 
     @cached_property
     def poller(self) -> Poller:
+        from videohook.logic.poll import Poller, PollSettings
+
         s = self.settings
         return Poller(
             jobs=self.jobs,
@@ -87,6 +101,8 @@ class Container(Parts):
 
     @cached_property
     def notifier(self) -> Notifier:
+        from videohook.logic.notify import Notifier, NotifySettings
+
         return Notifier(
             jobs=self.jobs,
             queue=self.queue,
@@ -103,10 +119,14 @@ class Container(Parts):
 
     @cached_property
     def video_probe(self) -> VideoProbe:
+        from videohook.logic.probe import VideoProbe
+
         return VideoProbe(objects=self.videos)
 
     @cached_property
     def notification_batch(self) -> NotificationBatchProcessor:
+        from videohook.notification_batch import NotificationBatchProcessor
+
         return NotificationBatchProcessor(release=self.queue.release)
 
 

@@ -1,6 +1,11 @@
 """The parts a ``Container`` is built from: AWS clients, adapters and secrets, each created
 once per execution environment, lazily, on first use; any of them may be handed in instead
-(a test's fake, the local stack's client)."""
+(a test's fake, the local stack's client).
+
+Each part imports its adapter when it is first built, not when this module is imported: a
+function pays at cold start only for the adapters its use case uses (the poller never loads
+Powertools Idempotency, the notifier never loads the provider client).
+"""
 
 from __future__ import annotations
 
@@ -8,36 +13,32 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import boto3
-import requests
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config as BotoConfig
 
-from videohook.adapters.clients import ClientSecretRepository
-from videohook.adapters.events import EventBridgeDomainEvents
-from videohook.adapters.http import new_session
-from videohook.adapters.idempotency import DynamoDBIdempotencyStore
-from videohook.adapters.jobs import JobRepository
-from videohook.adapters.notifications import SqsNotificationQueue
-from videohook.adapters.poll_work import SqsPollWorkQueue
-from videohook.adapters.upstream import UpstreamClient
-from videohook.adapters.videos import S3VideoStore
-from videohook.adapters.webhooks import PinnedWebhookTransport
-from videohook.callback_guard import CallbackUrlGuard
-from videohook.catalog import Catalog
-from videohook.logic.pacing import Pacing
 from videohook.models.clock import utc_now
-from videohook.ports import (
-    CallbackUrlChecker,
-    ClientSecretStore,
-    DomainEvents,
-    JobStore,
-    PollWorkQueue,
-    WebhookTransport,
-)
 from videohook.settings import Settings
+
+if TYPE_CHECKING:
+    import requests
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from videohook.adapters.idempotency import DynamoDBIdempotencyStore
+    from videohook.adapters.notifications import SqsNotificationQueue
+    from videohook.adapters.upstream import UpstreamClient
+    from videohook.adapters.videos import S3VideoStore
+    from videohook.catalog import Catalog
+    from videohook.logic.pacing import Pacing
+    from videohook.ports import (
+        CallbackUrlChecker,
+        ClientSecretStore,
+        DomainEvents,
+        JobStore,
+        PollWorkQueue,
+        WebhookTransport,
+    )
 
 # What a test (or the local stack) may hand a Container instead of letting it build.
 OVERRIDABLE = frozenset(
@@ -116,12 +117,16 @@ class Parts:
 
     @cached_property
     def secrets(self) -> SecretsProvider:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
         return SecretsProvider(boto3_client=self._client("secretsmanager"))
 
     # --- adapters ---------------------------------------------------------------------------
 
     @cached_property
     def jobs(self) -> JobStore:
+        from videohook.adapters.jobs import JobRepository
+
         return JobRepository(
             client=self.dynamodb,
             table_name=self.settings.jobs_table_name,
@@ -130,18 +135,26 @@ class Parts:
 
     @cached_property
     def domain_events(self) -> DomainEvents:
+        from videohook.adapters.events import EventBridgeDomainEvents
+
         return EventBridgeDomainEvents(client=self.events, bus_name=self.settings.event_bus_name)
 
     @cached_property
     def client_secrets(self) -> ClientSecretStore:
+        from videohook.adapters.clients import ClientSecretRepository
+
         return ClientSecretRepository(client=self.dynamodb, table_name=self.settings.clients_table_name)
 
     @cached_property
     def idempotency(self) -> DynamoDBIdempotencyStore:
+        from videohook.adapters.idempotency import DynamoDBIdempotencyStore
+
         return DynamoDBIdempotencyStore(client=self.dynamodb, table_name=self.settings.idempotency_table_name)
 
     @cached_property
     def queue(self) -> SqsNotificationQueue:
+        from videohook.adapters.notifications import SqsNotificationQueue
+
         return SqsNotificationQueue(
             client=self.sqs,
             queue_url=self.settings.notify_queue_url,
@@ -152,6 +165,8 @@ class Parts:
     def poll_work(self) -> PollWorkQueue | None:
         if not self.settings.poll_work_queue_url:
             return None
+        from videohook.adapters.poll_work import SqsPollWorkQueue
+
         return SqsPollWorkQueue(
             client=self.sqs,
             queue_url=self.settings.poll_work_queue_url,
@@ -160,14 +175,20 @@ class Parts:
 
     @cached_property
     def upstream_http(self) -> requests.Session:
+        from videohook.adapters.http import new_session
+
         return new_session(pool_size=max(10, self.settings.poll_concurrency))
 
     @cached_property
     def catalog(self) -> Catalog:
+        from videohook.catalog import Catalog
+
         return Catalog.load()
 
     @cached_property
     def pacing(self) -> Pacing:
+        from videohook.logic.pacing import Pacing
+
         fallback = self.catalog.default_timing
         return Pacing(
             catalog=self.catalog,
@@ -178,6 +199,8 @@ class Parts:
 
     @cached_property
     def upstream(self) -> UpstreamClient:
+        from videohook.adapters.upstream import UpstreamClient
+
         return UpstreamClient(
             catalog=self.catalog,
             base_url=str(self.settings.aimlapi_base_url),
@@ -191,6 +214,8 @@ class Parts:
 
     @cached_property
     def videos(self) -> S3VideoStore:
+        from videohook.adapters.videos import S3VideoStore
+
         return S3VideoStore(
             s3_client=self.s3,
             bucket=self.settings.videos_bucket_name,
@@ -201,10 +226,14 @@ class Parts:
 
     @cached_property
     def guard(self) -> CallbackUrlChecker:
+        from videohook.callback_guard import CallbackUrlGuard
+
         return CallbackUrlGuard(local_mode=self.settings.local_mode, ports=self.settings.callback_ports)
 
     @cached_property
     def webhook_transport(self) -> WebhookTransport:
+        from videohook.adapters.webhooks import PinnedWebhookTransport
+
         return PinnedWebhookTransport(timeout_seconds=self.settings.callback_timeout_seconds)
 
     # --- secrets: fetched through Powertools Parameters, cached for ``secrets_max_age`` ----
