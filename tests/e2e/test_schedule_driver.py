@@ -43,7 +43,7 @@ def test_ticks_come_on_time_while_earlier_invocations_still_run():
     assert len(started) >= 5
     for number, at in enumerate(started[:5]):
         # On the clock (0.2 s apart), not after the last invocation ended (0.5 s apart).
-        assert abs(at - started[0] - number * interval) < 0.1
+        assert abs(at - started[0] - number * interval) < 0.15
     assert most_at_once[0] >= 2
     assert set(timeouts) == {poller_timeout()} == {120.0}
 
