@@ -67,13 +67,14 @@ test-integration: venv ## handlers under moto with loopback peers
 test-e2e: venv ## the local stack over HTTP
 	$(PY) -m pytest tests/e2e
 
-bench: venv ## every benchmark, each ratio next to its goal (docs/performance.md, docs/reliability.md); ~20 min
+bench: venv ## every benchmark, each ratio next to its goal (docs/performance.md, docs/reliability.md); ~27 min
 	$(PY) -m benchmarks.copy_memory
 	$(PY) -m benchmarks.catalog_validation
 	$(PY) -m benchmarks.notifier_throughput
 	$(PY) -m benchmarks.poller_throughput
 	$(PY) -m benchmarks.fanout_simulation
 	$(PY) -m benchmarks.lag
+	$(PY) -m benchmarks.lag_local_stack
 	$(PY) -m benchmarks.cold_start
 
 catalog: venv ## regenerate the model catalog from the provider's schemas (../shared/provider)

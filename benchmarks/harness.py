@@ -10,6 +10,7 @@ import itertools
 import multiprocessing
 import os
 import platform
+import socket
 import statistics
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +177,13 @@ class CountingJobStore(InMemoryJobStore):
             return method(*args, **kwargs)
 
         return call
+
+
+def free_port() -> int:
+    """A loopback port free right now (for a server started in another process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def save_chart(figure: Any, name: str, command: str) -> Path:

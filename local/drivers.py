@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 
 from local.lambdas import in_process
+from local.resources import poller_timeout
 
 Invoke = Callable[..., Any]
 
@@ -22,11 +23,13 @@ EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
 def drive_poller(
-    stopping: threading.Event, interval_seconds: float, invoke: Invoke, timeout_seconds: float = 120
+    stopping: threading.Event, interval_seconds: float, invoke: Invoke, timeout_seconds: float | None = None
 ) -> None:
     """One tick per interval on the clock until ``stopping``, each invoked without waiting for
     the last to end (EventBridge invokes asynchronously: an invocation that loops for most of
-    the minute is followed by the next on time). A failed tick is covered by the next."""
+    the minute is followed by the next on time), with the template's timeout unless told
+    otherwise. A failed tick is covered by the next."""
+    timeout_seconds = poller_timeout() if timeout_seconds is None else timeout_seconds
     tick = json.loads((EVENTS / "poller_schedule_tick.json").read_text())
     next_tick = time.monotonic() + interval_seconds
     while not stopping.wait(max(0.0, next_tick - time.monotonic())):

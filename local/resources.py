@@ -115,6 +115,11 @@ def poll_loop_share() -> float:
     return float(variables["POLL_LOOP_SECONDS"]) / 60
 
 
+def poller_timeout() -> float:
+    """The poller's timeout in the template: how long one scheduled invocation may run."""
+    return float(resource_properties("PollerFunction")["Timeout"])
+
+
 def poll_worker_batch() -> tuple[int, float]:
     """The poll workers' event source batch size and the function's timeout."""
     worker = resource_properties("PollWorkerFunction")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from local.simulator.simulator import parse_seconds
+
 DEFAULT_API_KEY = "local-dev-key"
 # A fixed development secret so receivers (and `make demo`) can verify without setup.
 DEFAULT_WEBHOOK_SECRET = "whsec_bG9jYWwtdmlkZW9ob29rLXNpZ25pbmctc2VjcmV0"
@@ -29,7 +31,8 @@ class StackConfig:
     callback_retry_delays: str
     moto_port: int
     simulator_port: int
-    simulator_seconds_to_complete: float
+    # A number, or a (shortest, longest) range each generation draws its duration from.
+    simulator_seconds_to_complete: float | tuple[float, float]
     # 0.0.0.0 lets `sam local invoke`'s containers reach moto and the simulator.
     bind_host: str = "127.0.0.1"
 
@@ -48,7 +51,7 @@ class StackConfig:
             callback_retry_delays=env.get("CALLBACK_RETRY_DELAYS", "2,5,10"),
             moto_port=int(env.get("VIDEOHOOK_MOTO_PORT", "0")),
             simulator_port=int(env.get("VIDEOHOOK_SIMULATOR_PORT", "0")),
-            simulator_seconds_to_complete=float(env.get("VIDEOHOOK_SIMULATOR_SECONDS", "3")),
+            simulator_seconds_to_complete=parse_seconds(env.get("VIDEOHOOK_SIMULATOR_SECONDS", "3")),
             bind_host=env.get("VIDEOHOOK_BIND_HOST", "127.0.0.1"),
         )
 

@@ -10,7 +10,11 @@ It speaks the provider's contract (see docs "The upstream contract" and
   ``{"id", "status": "queued", "meta": {"usage"}}`` with 201, 200, 201, ...
 - ``GET`` on the same path ``?generation_id=<id>`` answers ``{"id", "status", "video",
   "error", "meta"}``; progression is driven by the number of retrieves
-  (``polls_to_complete``) or, optionally, by wall time (``seconds_to_complete``).
+  (``polls_to_complete``) or, optionally, by wall time (``seconds_to_complete``: a number,
+  or a range each generation draws its own duration from; ``set_duration`` sets one's).
+- ``GET /_simulator/generations`` and ``PUT /_simulator/generations/<id>``
+  (``{"seconds_to_complete": s}``), for loopback peers only: each generation's timeline
+  (created, completes, first reported complete) and a duration set for one generation.
 - Each family answers in its own shape (``families``): id form, status words, ``video``
   and ``error`` shapes, ``credits_used`` or ``tokens_used``.
 - ``GET``/``HEAD /files/<id>.mp4`` serves the video (the sample MP4, ``video_bytes`` or a

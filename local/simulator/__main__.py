@@ -9,7 +9,7 @@ import sys
 import threading
 
 from local.simulator.contract import ID_FIELDS, VIDEO_SHAPES
-from local.simulator.simulator import UpstreamSimulator
+from local.simulator.simulator import UpstreamSimulator, parse_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,9 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--polls-to-complete", type=int, default=2)
     parser.add_argument(
         "--seconds-to-complete",
-        type=float,
+        type=parse_seconds,
         default=None,
-        help="complete generations after this many seconds instead of after N polls",
+        help="complete generations after this many seconds (or a range, 30-150, drawn per "
+        "generation) instead of after N polls",
     )
     parser.add_argument(
         "--video-shape", choices=VIDEO_SHAPES, default=None, help="for every family (default: its own)"

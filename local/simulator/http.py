@@ -5,6 +5,7 @@ short the way a dropped connection would."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import socket
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 64 * 1024 * 1024
+# The simulator's own admin routes (``UpstreamSimulator.admin``), for loopback peers only.
+ADMIN_PREFIX = "/_simulator/"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -58,6 +68,12 @@ class SimulatorHandler(LoopbackHandler):
             if body is None:
                 answer = Answer.error(413, self.path, "Request body too large")
                 self.close_connection = True
+            elif self.path.startswith(ADMIN_PREFIX):
+                answer = (
+                    sim.admin(method, self.path, body)
+                    if _is_loopback(self.client_address[0])
+                    else Answer.error(404, self.path, f"Cannot {method} {self.path.split('?')[0]}")
+                )
             else:
                 answer = sim.answer(method, self.path, RequestHeaders(self.headers.items()), body)
             if answer.delay:

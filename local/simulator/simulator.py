@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import random
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +27,8 @@ from local.simulator.families import answer_shape, render_reference_video
 from local.simulator.http import Answer, SimulatorHandler, close_iterable
 from local.simulator.state import FAULT_KINDS, Call, Generation, RequestHeaders, SimulatorState
 
+ADMIN_GENERATIONS = "/_simulator/generations"
+
 VideoBodyFactory = Callable[[str], tuple[int, Iterable[bytes]]]
 
 
@@ -41,7 +44,7 @@ class UpstreamSimulator(LoopbackServer):
         *,
         api_key: str | None = None,
         polls_to_complete: int = 2,
-        seconds_to_complete: float | None = None,
+        seconds_to_complete: float | tuple[float, float] | None = None,
         video_shape: str | None = None,
         id_field: str | None = None,
         create_status: int | str = "alternate",
@@ -62,7 +65,10 @@ class UpstreamSimulator(LoopbackServer):
         super().__init__(SimulatorHandler, host=host, port=port)
         self.api_key = api_key
         self.polls_to_complete = polls_to_complete
+        # A number: every generation completes that long after its create. A (shortest,
+        # longest) pair: each generation draws its own duration, uniformly, at create.
         self.seconds_to_complete = seconds_to_complete
+        self.random = random.Random()  # draws the durations; seed it for a repeatable run
         # None: each family's own shape and create id key; a value overrides every family.
         self.video_shape = video_shape
         self.id_field = id_field
@@ -109,6 +115,43 @@ class UpstreamSimulator(LoopbackServer):
     def reset(self) -> None:
         """Forget calls, generations and faults (knobs are kept)."""
         self._state.reset()
+
+    def set_duration(self, gen_id: str, seconds: float) -> dict[str, Any]:
+        """Make generation ``gen_id`` complete ``seconds`` after its create (wall time),
+        whatever the simulator's ``seconds_to_complete``; returns its timing."""
+        if not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0):
+            raise ValueError("seconds must be a number >= 0")
+        with self._state.lock:
+            generation = self._state.generations[gen_id]
+            generation.seconds_to_complete = float(seconds)
+            return generation.timing()
+
+    def timings(self) -> list[dict[str, Any]]:
+        """Each generation's timeline, in creation order: its create, its duration, when it
+        completes at the provider (``completes_at``) and when the simulator first answered
+        its final status (``reported_at``), all as ``time.time()``."""
+        with self._state.lock:
+            return [g.timing() for g in sorted(self._state.generations.values(), key=lambda g: g.index)]
+
+    def admin(self, method: str, raw_path: str, body: bytes) -> Answer:
+        """The loopback-only admin routes (not the provider's contract; the wire refuses
+        them to any other peer): ``GET /_simulator/generations`` (``timings()``) and
+        ``PUT /_simulator/generations/<id>`` with ``{"seconds_to_complete": s}``
+        (``set_duration``)."""
+        path = urlsplit(raw_path).path
+        rest = path[len(ADMIN_GENERATIONS) :]
+        if method == "GET" and rest in ("", "/"):
+            return Answer.json(200, {"generations": self.timings()})
+        if method == "PUT" and rest.startswith("/") and len(rest) > 1:
+            payload = _parse_json(body)
+            seconds = payload.get("seconds_to_complete") if isinstance(payload, dict) else None
+            try:
+                return Answer.json(200, self.set_duration(unquote(rest[1:]), seconds))  # type: ignore[arg-type]
+            except KeyError:
+                return Answer.error(404, raw_path, "Generation not found")
+            except ValueError as exc:
+                return Answer.error(400, raw_path, str(exc))
+        return Answer.error(404, raw_path, f"Cannot {method} {path}")
 
     # -- observation -------------------------------------------------------------------
 
@@ -193,6 +236,8 @@ class UpstreamSimulator(LoopbackServer):
             self.stopping.wait(self.create_latency_seconds)
         shape = answer_shape(spec.family, None if route == "universal" else route)
         generation = self._state.create(payload, shape, route)
+        if isinstance(self.seconds_to_complete, tuple):
+            generation.seconds_to_complete = self.random.uniform(*self.seconds_to_complete)
         if self.create_status == "alternate":
             status = 201 if generation.index % 2 == 1 else 200
         else:
@@ -214,8 +259,11 @@ class UpstreamSimulator(LoopbackServer):
         generation = self._state.generations.get(gen_id)
         if generation is None or generation.route != route:
             return Answer.error(404, raw_path, f"Generation {gen_id} not found")
+        seconds = self.seconds_to_complete
         generation.advance(
-            seconds_to_complete=self.seconds_to_complete, polls_to_complete=self.polls_to_complete
+            # A range applies to generations created since it was set (each drew its own).
+            seconds_to_complete=None if isinstance(seconds, tuple) else seconds,
+            polls_to_complete=self.polls_to_complete,
         )
         shape = generation.shape
         return Answer.json(
@@ -289,4 +337,21 @@ def _parse_json(body: bytes) -> Any:
         return None
 
 
-__all__ = ["FAULT_KINDS", "UpstreamSimulator", "VideoBodyFactory"]
+def parse_seconds(text: str) -> float | tuple[float, float]:
+    """``"3"`` -> 3.0; ``"30-150"`` -> (30.0, 150.0), a range each generation draws from."""
+    low, dash, high = text.strip().partition("-")
+    try:
+        if not dash:
+            value = float(low)
+            if value >= 0:
+                return value
+        else:
+            pair = (float(low), float(high))
+            if 0 <= pair[0] <= pair[1]:
+                return pair
+    except ValueError:
+        pass
+    raise ValueError(f"expected seconds (3) or a range (30-150), got {text!r}")
+
+
+__all__ = ["ADMIN_GENERATIONS", "FAULT_KINDS", "UpstreamSimulator", "VideoBodyFactory", "parse_seconds"]

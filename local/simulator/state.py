@@ -77,23 +77,52 @@ class Generation:
     status: str = "queued"  # the status last reported
     retrieves: int = 0  # successful (non-faulted) retrieves so far
     finished: bool = False  # the final status has been reported
+    # How long this generation runs (wall time from its create); None: the simulator's
+    # ``seconds_to_complete`` (or ``polls_to_complete``) decides.
+    seconds_to_complete: float | None = None
+    created_wall: float = 0.0  # time.time() at create
+    reported_at: float | None = None  # time.time() when the final status was first answered
+
+    @property
+    def completes_at(self) -> float | None:
+        """When the provider finishes it (time.time()), in wall-time mode; None otherwise."""
+        if self.seconds_to_complete is None:
+            return None
+        return self.created_wall + self.seconds_to_complete
+
+    def timing(self) -> dict[str, Any]:
+        """What the admin endpoint shows of this generation's timeline."""
+        return {
+            "id": self.id,
+            "model": self.model,
+            "status": self.status,
+            "final_status": self.final_status,
+            "created_at": self.created_wall,
+            "seconds_to_complete": self.seconds_to_complete,
+            "completes_at": self.completes_at,
+            "reported_at": self.reported_at,
+        }
 
     @property
     def has_video(self) -> bool:
         return self.finished and self.final_status in SUCCESS_STATUSES
 
     def advance(self, *, seconds_to_complete: float | None, polls_to_complete: int) -> None:
-        """One retrieve: progression by wall time when ``seconds_to_complete`` is set, else by
-        the number of retrieves."""
+        """One retrieve: progression by wall time when the generation's own or the
+        simulator's ``seconds_to_complete`` is set, else by the number of retrieves."""
         self.retrieves += 1
         if self.finished:
             return
+        if self.seconds_to_complete is not None:
+            seconds_to_complete = self.seconds_to_complete
         if seconds_to_complete is not None:
             done = time.monotonic() - self.created_at >= float(seconds_to_complete)
         else:
             done = self.retrieves >= max(1, int(polls_to_complete))
         self.finished = done
         self.status = self.final_status if done else self.shape.in_flight_status(self.retrieves)
+        if done:
+            self.reported_at = time.time()
 
 
 @dataclass
@@ -168,6 +197,7 @@ class SimulatorState:
             prompt=prompt,
             request=copy.deepcopy(payload),
             created_at=time.monotonic(),
+            created_wall=time.time(),
             final_status=final_status,
             final_error=final_error,
             shape=shape,

@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator
 from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
 
+from local.simulator.simulator import parse_seconds
 from local.upstream_simulator import (
     GENERATION_PATH,
     MODERATION_ERROR,
@@ -294,6 +296,49 @@ def test_seconds_to_complete_mode(sim, http):
     done = retrieve(sim, http, gen_id).json()
     assert done["status"] == "completed"
     assert done["video"] == [sim.video_url_for(gen_id)]
+
+
+def test_a_generations_own_duration_is_honoured_and_its_timeline_recorded(sim, http):
+    """A duration set for one generation (the loopback admin route) or drawn from a range
+    decides when it completes; the admin route shows when it completed at the provider and
+    when the simulator first said so."""
+    sim.polls_to_complete = 1  # ignored once a generation has its own duration
+    quick, slow = (create(sim, http).json()["id"] for _ in range(2))
+    admin = f"{sim.base_url}/_simulator/generations"
+    for gen_id, seconds in ((quick, 0.3), (slow, 60)):
+        answer = http.put(
+            f"{admin}/{quote(gen_id, safe='')}", json={"seconds_to_complete": seconds}, timeout=5
+        )
+        assert answer.status_code == 200 and answer.json()["seconds_to_complete"] == seconds
+    assert retrieve(sim, http, quick).json()["status"] == "generating"
+    time.sleep(0.35)
+    asked = time.time()
+    assert retrieve(sim, http, quick).json()["status"] == "completed"
+    assert retrieve(sim, http, slow).json()["status"] == "generating"
+    timings = {t["id"]: t for t in http.get(admin, timeout=5).json()["generations"]}
+    assert timings[quick]["completes_at"] == pytest.approx(timings[quick]["created_at"] + 0.3)
+    assert timings[quick]["completes_at"] <= asked <= timings[quick]["reported_at"] <= time.time()
+    assert timings[slow]["reported_at"] is None
+    assert http.put(f"{admin}/nope", json={"seconds_to_complete": 1}, timeout=5).status_code == 404
+    assert http.put(f"{admin}/{quick}", json={"seconds_to_complete": "1"}, timeout=5).status_code == 400
+    assert sim.count("other") == 0  # the admin routes are not provider calls
+
+    sim.seconds_to_complete = (0.2, 0.4)  # a range: each new generation draws its own
+    sim.random.seed(7)
+    drawn = [create(sim, http).json()["id"] for _ in range(3)]
+    seconds = [sim.generations[gen_id].seconds_to_complete for gen_id in drawn]
+    assert all(0.2 <= s <= 0.4 for s in seconds) and len(set(seconds)) == 3  # type: ignore[operator]
+    assert {retrieve(sim, http, gen_id).json()["status"] for gen_id in drawn} == {"generating"}
+    time.sleep(0.45)
+    assert {retrieve(sim, http, gen_id).json()["status"] for gen_id in drawn} == {"completed"}
+
+
+def test_seconds_to_complete_parses_a_number_or_a_range():
+    assert parse_seconds("3") == 3.0
+    assert parse_seconds(" 30-150 ") == (30.0, 150.0)
+    for bad in ("", "-1", "150-30", "a-b", "1-2-3"):
+        with pytest.raises(ValueError):
+            parse_seconds(bad)
 
 
 def test_fail_marker_ends_with_error(sim, http):
