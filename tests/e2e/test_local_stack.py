@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 import requests
@@ -43,9 +44,16 @@ def test_a_generation_ends_in_a_verified_callback_and_a_byte_exact_s3_copy(stack
     assert payload["data"]["id"] == job_id
     assert payload["data"]["metadata"] == {"order": 7}
 
-    job = requests.get(
-        f"{stack.api}/v1/generations/{job_id}", headers={"x-api-key": API_KEY}, timeout=30
-    ).json()
+    # The notifier records the attempt once it has the receiver's answer, just after the
+    # receiver has the callback.
+    deadline = time.monotonic() + 10
+    while True:
+        job = requests.get(
+            f"{stack.api}/v1/generations/{job_id}", headers={"x-api-key": API_KEY}, timeout=30
+        ).json()
+        if job["callback"]["status"] != "pending" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert job["status"] == "completed"
     assert job["callback"]["status"] == "delivered"
     copy = requests.get(job["video"]["url"], timeout=30)
