@@ -5,21 +5,28 @@ a failing callback holds back only its own job."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, SqsFifoPartialProcessor
 
 # SQS hands a Lambda at most 10 records of a FIFO queue at once.
 MAX_BATCH_SIZE = 10
+# How long one group's delivery may hold up the others of its batch (a loopback or nearby
+# receiver answers well within it; one across the internet may not).
+HANDOFF_AFTER_SECONDS = 0.05
 
 
 class NotificationBatchProcessor(SqsFifoPartialProcessor):
     """One message group per job. The records of a group are delivered in order, and once
-    one fails the later ones are skipped (reported failed) so its events stay in order;
-    different groups are delivered at once, so one slow receiver does not hold up the
-    others' callbacks.
+    one fails the later ones are skipped (reported failed) so its events stay in order.
+
+    Groups are delivered one after another on the invoking thread while each takes less than
+    ``HANDOFF_AFTER_SECONDS``: a thread per group costs more CPU than a fast receiver's whole
+    answer. Once one group has taken that long, every group still waiting gets a thread of
+    its own, so a slow receiver holds up the rest of its batch by that much at most.
 
     A skipped record would stay in flight for the queue's visibility timeout and, FIFO,
     block its group meanwhile, even the failed message ahead of it: so skipped records are
@@ -57,10 +64,42 @@ class NotificationBatchProcessor(SqsFifoPartialProcessor):
                 results[index] = BatchProcessor._process_record(self, record)
                 failed = results[index][0] == "fail"
 
-        if len(groups) == 1:
-            deliver_group(next(iter(groups.values())))
-        else:
-            list(self._pool.map(deliver_group, groups.values()))
+        waiting = deque(groups.values())
+        waiting_lock = threading.Lock()
+        finished_groups = [0]
+
+        def drain() -> None:
+            while True:
+                with waiting_lock:
+                    if not waiting:
+                        return
+                    indexes = waiting.popleft()
+                deliver_group(indexes)
+                finished_groups[0] += 1
+
+        if len(waiting) == 1:
+            drain()
+            return results
+        done = threading.Event()
+        helpers: list[Future[None]] = []
+
+        def hand_off_when_stuck() -> None:
+            # Woken every HANDOFF_AFTER_SECONDS; a group that long in delivery gets company.
+            seen = finished_groups[0]
+            while not done.wait(HANDOFF_AFTER_SECONDS):
+                if finished_groups[0] == seen:
+                    with waiting_lock:
+                        count = len(waiting)
+                    helpers.extend(self._pool.submit(drain) for _ in range(count))
+                    return
+                seen = finished_groups[0]
+
+        watcher = self._pool.submit(hand_off_when_stuck)
+        drain()
+        done.set()
+        watcher.result()
+        for helper in helpers:
+            helper.result()
         return results
 
     def _skip(self, record: dict[str, Any]) -> tuple[Any, ...]:
