@@ -8,7 +8,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, cast
 
 from local.loopback import LoopbackHandler, LoopbackServer
@@ -87,16 +86,11 @@ class _CallbackHandler(LoopbackHandler):
         answer = receiver._next_answer()
         if answer.delay_seconds:
             receiver.stopping.wait(answer.delay_seconds)
-        arrived = partial(ReceivedCallback, self.path, dict(self.headers.items()), body, answer.status)
-        if answer.raw is None and not answer.trickle_seconds and not answer.body_size:
-            # Recorded before the answer goes out: a sender that has its answer finds its
-            # callback in ``received`` (a plain answer is a few bytes, sent whole).
-            receiver._record(arrived(len(answer.body)))
-            self._send_answer(answer)
-            return
-        bytewise = answer.raw is not None or answer.trickle_seconds
-        sent = self._send_bytewise(answer, receiver) if bytewise else self._send_answer(answer)
-        receiver._record(arrived(sent))
+        if answer.raw is not None or answer.trickle_seconds:
+            sent = self._send_bytewise(answer, receiver)
+        else:
+            sent = self._send_answer(answer)
+        receiver._record(ReceivedCallback(self.path, dict(self.headers.items()), body, answer.status, sent))
 
     def _send_answer(self, answer: ScriptedAnswer) -> int:
         sent = 0
