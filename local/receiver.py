@@ -3,10 +3,12 @@ scripted status (200 by default). Used by ``make demo`` and by the tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,6 +42,10 @@ class ScriptedAnswer:
     trickle_seconds: float = 0.0
 
 
+# How long ``WebhookReceiver.stop`` waits for answers already under way.
+STOP_ANSWERS_SECONDS = 5.0
+
+
 class WebhookReceiver(LoopbackServer):
     name = "webhook-receiver"
 
@@ -49,10 +55,22 @@ class WebhookReceiver(LoopbackServer):
         self._script: deque[ScriptedAnswer] = deque()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
+        self._answering = 0
+        self._answered = threading.Condition(self._lock)
 
     @property
     def url(self) -> str:
         return f"{self.base_url}/hooks/videohook"
+
+    def stop(self) -> None:
+        """Stop, once the callbacks already recorded have had their answers (a test that saw
+        its callback and stops the receiver must not cut the sender's 200 off)."""
+        self.stopping.set()  # wakes the answers that wait on purpose
+        deadline = time.monotonic() + STOP_ANSWERS_SECONDS
+        with self._answered:
+            while self._answering and (left := deadline - time.monotonic()) > 0:
+                self._answered.wait(left)
+        super().stop()
 
     def answer_next(self, *answers: ScriptedAnswer) -> None:
         """Queue answers for the next callbacks; once they are used up, 200 again."""
@@ -78,6 +96,20 @@ class WebhookReceiver(LoopbackServer):
             self.received.append(callback)
             self._arrived.notify_all()
 
+    @contextlib.contextmanager
+    def _recorded_then_answered(self, callback: ReceivedCallback) -> Iterator[None]:
+        """Record ``callback`` before its answer goes out, so a sender holding its 200 always
+        finds it in ``received``; ``stop`` waits for the answer to be sent."""
+        with self._answered:
+            self._answering += 1
+        self._record(callback)
+        try:
+            yield
+        finally:
+            with self._answered:
+                self._answering -= 1
+                self._answered.notify_all()
+
 
 class _CallbackHandler(LoopbackHandler):
     def do_POST(self) -> None:
@@ -86,6 +118,14 @@ class _CallbackHandler(LoopbackHandler):
         answer = receiver._next_answer()
         if answer.delay_seconds:
             receiver.stopping.wait(answer.delay_seconds)
+        if answer.raw is None and not answer.trickle_seconds and not answer.body_size:
+            callback = ReceivedCallback(
+                self.path, dict(self.headers.items()), body, answer.status, len(answer.body)
+            )
+            with receiver._recorded_then_answered(callback):
+                self._send_answer(answer)
+            return
+        # A broken, trickled or oversized answer: what matters is how much of it was taken.
         if answer.raw is not None or answer.trickle_seconds:
             sent = self._send_bytewise(answer, receiver)
         else:
