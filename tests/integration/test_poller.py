@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import boto3
@@ -14,6 +15,10 @@ from local.drivers import run_notifier_once
 from local.upstream_simulator import UpstreamSimulator
 from tests.integration.flows import age_job, job, queued_messages, submit, tick
 from tests.support import reconfigure
+from videohook.adapters.pending_index import pending_partition
+from videohook.models.clock import iso, utc_now
+from videohook.models.jobs import Job
+from videohook.models.lifecycle import JobStatus
 from videohook.models.messages import PollWorkMessage
 
 S3_SAMPLE = Path(__file__).resolve().parents[2] / "docs/examples/s3_video_object_created.json"
@@ -262,3 +267,38 @@ def test_the_poll_worker_event_names_jobs_the_handler_reads(load_event):
     event = load_event("poll_worker_due_jobs")
 
     assert [len(PollWorkMessage.model_validate_json(r["body"]).job_ids) for r in event["Records"]] == [2]
+
+
+def test_a_round_reads_every_due_job_that_fits_its_window_however_the_shards_hold_them(service):
+    # Given 15 due jobs in one shard of the pending index and 1 in another: more than the one
+    # shard's even share of a 16-job window, fewer than the window
+    partitions = service.settings.pending_partitions
+    crowded = [
+        f"gen_{n:032x}" for n in range(5000) if pending_partition(f"gen_{n:032x}", partitions).endswith("#0")
+    ]
+    lonely = next(
+        f"gen_{n:032x}" for n in range(5000) if pending_partition(f"gen_{n:032x}", partitions).endswith("#3")
+    )
+    now = int(time.time())
+    for job_id in [*crowded[:15], lonely]:
+        assert service.jobs.insert(
+            Job(
+                job_id=job_id,
+                owner_id="client-a",
+                status=JobStatus.GENERATING,
+                model="gen3a_turbo",
+                upstream_model="gen3a_turbo",
+                upstream_id=f"up-{job_id}",
+                input={},
+                callback_url="https://hooks.example.com/v",
+                created_at=iso(utc_now()),
+                updated_at=iso(utc_now()),
+                next_check_at=now - 10,
+            )
+        )
+
+    # When a round reads its window
+    due = service.jobs.due_jobs(now, 16)
+
+    # Then it holds all sixteen: the crowded shard filled what the others left
+    assert sorted(job.job_id for job in due) == sorted([*crowded[:15], lonely])

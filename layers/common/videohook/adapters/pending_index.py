@@ -36,7 +36,20 @@ class PendingIndex:
         """Jobs whose next check is due, oldest due first: an even share of ``limit`` from
         each shard (ids spread jobs evenly), merged."""
         share = math.ceil(limit / self._partitions)
-        shards = [self._due_in(f"{PENDING_PARTITION_PREFIX}{n}", now, share) for n in range(self._partitions)]
+        partitions = [f"{PENDING_PARTITION_PREFIX}{n}" for n in range(self._partitions)]
+        shards = [self._due_in(partition, now, share) for partition in partitions]
+        # Ids spread jobs evenly only on average: a shard may hold more than its share while
+        # others hold less. The shards that came back full fill the rest of the window, so
+        # a round sees every due job whenever they fit in it (the sweep's fairness relies on
+        # seeing them).
+        missing = limit - sum(len(jobs) for jobs in shards)
+        for index, partition in enumerate(partitions):
+            if missing <= 0:
+                break
+            if len(shards[index]) == share:
+                more = self._due_in(partition, now, share + missing)
+                missing -= len(more) - share
+                shards[index] = more
         return list(heapq.merge(*shards, key=lambda job: job.next_check_at or 0))[:limit]
 
     def _due_in(self, partition: str, now: int, limit: int) -> list[Job]:
