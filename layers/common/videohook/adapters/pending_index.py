@@ -47,12 +47,13 @@ class PendingIndex:
             if missing <= 0:
                 break
             if len(shards[index]) == share:
-                more = self._due_in(partition, now, share + missing)
-                missing -= len(more) - share
-                shards[index] = more
+                # Read on from the last job this shard gave, not from its start again.
+                more = self._due_in(partition, now, missing, after=shards[index][-1])
+                missing -= len(more)
+                shards[index] = shards[index] + more
         return list(heapq.merge(*shards, key=lambda job: job.next_check_at or 0))[:limit]
 
-    def _due_in(self, partition: str, now: int, limit: int) -> list[Job]:
+    def _due_in(self, partition: str, now: int, limit: int, after: Job | None = None) -> list[Job]:
         jobs: list[Job] = []
         query: dict[str, Any] = {
             "TableName": self._table,
@@ -61,6 +62,13 @@ class PendingIndex:
             "ExpressionAttributeValues": expression_values(p=partition, now=now),
             "Limit": limit,
         }
+        if after is not None:
+            # An index position is the index's key and the table's.
+            query["ExclusiveStartKey"] = {
+                "pending_partition": {"S": partition},
+                "next_check_at": {"N": str(after.next_check_at)},
+                "job_id": {"S": after.job_id},
+            }
         with aws_errors("query pending jobs"):
             while len(jobs) < limit:
                 page = self._client.query(**query)
