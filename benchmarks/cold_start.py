@@ -4,9 +4,9 @@ Powertools + boto3 + requests stack doing the same (the same Powertools utilitie
 boto3 clients with the same configuration, one requests session), each in a fresh process,
 in shuffled order.
 
-A third variant, the bare stack plus pydantic (imported, one validated model built), is the
-floor of any stack whose domain types are pydantic models: it is printed as a reference and
-takes no part in the verdict.
+The run also checks that no function's init imports a validation library (pydantic,
+jsonschema): the stored and queued types are standard-library dataclasses, and pydantic's
+import alone was 1.04-1.18x the bare stack (docs/performance.md, "Cold start").
 
 Both sides load bytecode: the libraries' was compiled when pip installed them, and the layer's
 and the handlers' is compiled here before the first run (a layer without it compiles its
@@ -80,7 +80,9 @@ for part in {parts!r}:
     getattr(container, part)
 elapsed = (time.perf_counter() - started) * 1000
 built = sorted(service for service, part in {client_parts!r}.items() if part in vars(container))
-print(json.dumps({{"ms": elapsed, "clients": built, "layer": sys.modules["videohook"].__file__}}))
+heavy = sorted(name for name in {heavy!r} if name in sys.modules)
+layer = sys.modules["videohook"].__file__
+print(json.dumps({{"ms": elapsed, "clients": built, "layer": layer, "heavy": heavy}}))
 """
 
 BARE = """
@@ -97,17 +99,11 @@ config = Config(connect_timeout=5, read_timeout=10, retries=retries, max_pool_co
 clients = [session.client(name, config=config) for name in {clients!r}]
 {extra_built}
 http = requests.Session()
-{pydantic}
 print(json.dumps({{"ms": (time.perf_counter() - started) * 1000}}))
 """
 
-# The reference variant's addition: pydantic imported and one constrained model validated.
-PYDANTIC = """
-from pydantic import BaseModel, Field
-class Message(BaseModel):
-    job_id: str = Field(min_length=1)
-Message.model_validate_json('{"job_id": "gen_1"}')
-"""
+# Libraries no function's init may import: each costs tens of milliseconds of cold start.
+HEAVY = ("pydantic", "jsonschema")
 
 POWERTOOLS = "from aws_lambda_powertools"
 REST = f"{POWERTOOLS}.event_handler import APIGatewayRestResolver\napp = APIGatewayRestResolver()"
@@ -125,7 +121,7 @@ EXTRA_BUILT = {
     "rest with idempotency": "store = DynamoDBPersistenceLayer("
     'table_name="idempotency-table", boto3_client=clients[0])'
 }
-VARIANTS = ("bare", "bare + pydantic", "videohook")
+VARIANTS = ("bare", "videohook")
 
 
 def compile_bytecode() -> None:
@@ -151,6 +147,20 @@ def check(function: str, clients: tuple[str, ...], result: dict[str, object]) ->
         raise SystemExit(f"{function} imported the layer at {result['layer']}, not this checkout's")
     if result["clients"] != sorted(clients):
         raise SystemExit(f"{function} built the clients {result['clients']}; the bare stack builds {clients}")
+    if result["heavy"]:
+        raise SystemExit(f"{function}'s init imported {result['heavy']}")
+
+
+def init_code(function: str) -> str:
+    """The program that times ``function``'s init in a fresh process."""
+    parts = FUNCTIONS[function][0]
+    return VIDEOHOOK.format(function=function, parts=parts, client_parts=CLIENT_PARTS, heavy=HEAVY)
+
+
+def bare_code(function: str) -> str:
+    """The program that times the bare stack doing what ``function``'s init does."""
+    _, clients, kind = FUNCTIONS[function]
+    return BARE.format(extra=EXTRA[kind], clients=clients, extra_built=EXTRA_BUILT.get(kind, ""))
 
 
 def main() -> None:
@@ -159,14 +169,8 @@ def main() -> None:
     args = parser.parse_args()
     compile_bytecode()
     runs = []
-    for function, (parts, clients, kind) in FUNCTIONS.items():
-        code = VIDEOHOOK.format(function=function, parts=parts, client_parts=CLIENT_PARTS)
-        runs.append((function, "videohook", code))
-        for variant, extra in (("bare", ""), ("bare + pydantic", PYDANTIC)):
-            code = BARE.format(
-                extra=EXTRA[kind], clients=clients, extra_built=EXTRA_BUILT.get(kind, ""), pydantic=extra
-            )
-            runs.append((function, variant, code))
+    for function in FUNCTIONS:
+        runs += [(function, "videohook", init_code(function)), (function, "bare", bare_code(function))]
     order = runs * args.rounds
     random.shuffle(order)
     times: dict[tuple[str, str], list[float]] = {}
@@ -179,18 +183,13 @@ def main() -> None:
     print(
         f"Cold start, init in a fresh process, ms ({harness.machine()}; min / median / max of {args.rounds})"
     )
-    print(
-        f"{'function':>12} {'bare stack':>18} {'bare + pydantic':>24} {'videohook':>18} "
-        f"{'ratio of medians':>32}"
-    )
+    print(f"{'function':>12} {'bare stack':>18} {'videohook':>18} {'ratio of medians':>32}")
     for function in FUNCTIONS:
-        bare, floor, ours = (times[(function, variant)] for variant in VARIANTS)
+        bare, ours = (times[(function, variant)] for variant in VARIANTS)
         ratio = statistics.median(ours) / statistics.median(bare)
-        floor_ratio = statistics.median(floor) / statistics.median(bare)
-        floor_column = f"{harness.spread(floor)} ({floor_ratio:.2f})"
         print(
-            f"{function:>12} {harness.spread(bare):>18} {floor_column:>24} "
-            f"{harness.spread(ours):>18} {harness.verdict(ratio, GOAL, at_most=True):>32}"
+            f"{function:>12} {harness.spread(bare):>18} {harness.spread(ours):>18} "
+            f"{harness.verdict(ratio, GOAL, at_most=True):>32}"
         )
     print(json.dumps({f"{f}/{v}": round(statistics.median(t), 1) for (f, v), t in sorted(times.items())}))
 

@@ -74,7 +74,7 @@ def main() -> None:
         for index, upstream_id in enumerate(upstream_ids):
             # Due spread over one interval, as a steady state is; past the growing intervals
             due = int(start.timestamp() + INTERVAL * index / args.jobs)
-            job = harness.in_flight_job(index, upstream_id, due, start).model_copy(update={"poll_count": 5})
+            job = harness.in_flight_job(index, upstream_id, due, start).replace(poll_count=5)
             jobs.insert(job)
         work = InMemoryWorkQueue()
         settings = harness.poll_settings(100, 16, loop_seconds=args.seconds, fanout_max_jobs=5000)

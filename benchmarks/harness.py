@@ -99,7 +99,7 @@ def create_generations(base_url: str, count: int) -> list[str]:
 
 
 def in_flight_job(index: int, upstream_id: str, next_check_at: int, created: datetime) -> Job:
-    return Job.model_validate(
+    return Job.from_dict(
         {
             "job_id": f"gen_{index:06d}",
             "owner_id": "bench",
@@ -121,7 +121,7 @@ def poller(
     base_url: str,
     settings: PollSettings,
     *,
-    max_interval_seconds: float = Settings.model_fields["poll_max_check_interval_seconds"].default,
+    max_interval_seconds: float = Settings.default("poll_max_check_interval_seconds"),
     work: PollWorkQueue | None = None,
     queue: InMemoryQueue | None = None,
 ) -> Poller:

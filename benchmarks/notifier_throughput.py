@@ -146,7 +146,7 @@ def sqs_record(job: Job) -> dict[str, Any]:
     return {
         "messageId": message_id,
         "receiptHandle": "rh-" + message_id,
-        "body": message.model_dump_json(),
+        "body": message.to_json(),
         "attributes": {"MessageGroupId": job.job_id, "ApproximateReceiveCount": "1"},
         "messageAttributes": {},
         "md5OfBody": "",

@@ -231,21 +231,17 @@ class InMemoryJobStore:
         with self._lock:
             job = self.jobs.get(job_id)
             if job is not None and job_id in self.pending:
-                self.jobs[job_id] = job.model_copy(update={"deliveries": [], "input": input_summary})
+                self.jobs[job_id] = job.replace(deliveries=[], input=input_summary)
 
     def take_redelivery(self, job_id: str, *, now: int, window_seconds: int, limit: int) -> int | None:
         with self._lock:
             job = self.jobs[job_id]
             start = job.redelivery_window_start
             if start is None or start <= now - window_seconds:
-                self.jobs[job_id] = job.model_copy(
-                    update={"redelivery_window_start": now, "redeliveries_in_window": 1}
-                )
+                self.jobs[job_id] = job.replace(redelivery_window_start=now, redeliveries_in_window=1)
                 return None
             if job.redeliveries_in_window < limit:
-                self.jobs[job_id] = job.model_copy(
-                    update={"redeliveries_in_window": job.redeliveries_in_window + 1}
-                )
+                self.jobs[job_id] = job.replace(redeliveries_in_window=job.redeliveries_in_window + 1)
                 return None
             return start + window_seconds
 
@@ -283,8 +279,8 @@ class InMemoryJobStore:
             job = self.jobs.get(job_id)
             if job is None or not condition(job):
                 return None
-            updated = job.model_copy(update=changes)
-            if self.item_size_limit is not None and len(updated.model_dump_json()) > self.item_size_limit:
+            updated = job.replace(**changes)
+            if self.item_size_limit is not None and len(updated.to_json()) > self.item_size_limit:
                 raise JobItemTooLarge("Could not update the job: the item is over the size limit")
             self.jobs[job_id] = updated
             return updated

@@ -79,7 +79,7 @@ class World:
             "updated_at": iso(created),
             "next_check_at": int(self.now.timestamp()),
         }
-        job = Job.model_validate({**defaults, **fields})
+        job = Job.from_dict({**defaults, **fields})
         assert self.jobs.insert(job)
         return job
 

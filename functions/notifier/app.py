@@ -16,7 +16,7 @@ from videohook.wiring import get_container
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    message = NotificationMessage.model_validate_json(record.body)
+    message = NotificationMessage.from_json(record.body)
     return get_container().notifier.deliver(
         message,
         message_id=record.message_id,

@@ -19,9 +19,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     # A job left unchecked (time ran out) is still due: the next poller round hands it out
     # again, so no record is reported failed and nothing is redelivered by SQS.
     job_ids = [
-        job_id
-        for record in event["Records"]
-        for job_id in PollWorkMessage.model_validate_json(record["body"]).job_ids
+        job_id for record in event["Records"] for job_id in PollWorkMessage.from_json(record["body"]).job_ids
     ]
     return get_container().poller.check(
         job_ids, remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000

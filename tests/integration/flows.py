@@ -58,7 +58,7 @@ def queued_messages(aws: LocalResources) -> list[NotificationMessage]:
         batch = sqs.receive_message(QueueUrl=aws.notify_queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
             return found
-        found.extend(NotificationMessage.model_validate_json(m["Body"]) for m in batch)
+        found.extend(NotificationMessage.from_json(m["Body"]) for m in batch)
 
 
 def notify(aws: LocalResources) -> dict[str, Any] | None:

@@ -128,7 +128,7 @@ def test_any_interleaving_of_runs_and_crashes_ends_every_job_exactly_once(upstre
         while batch := sqs.receive_message(
             QueueUrl=container.settings.notify_queue_url, MaxNumberOfMessages=10
         ).get("Messages", []):
-            queued.extend(NotificationMessage.model_validate_json(m["Body"]) for m in batch)
+            queued.extend(NotificationMessage.from_json(m["Body"]) for m in batch)
         assert sorted((m.job_id, m.event_type.value) for m in queued) == sorted(
             (job_id, f"generation.{status}") for job_id, status in expected.items()
         )

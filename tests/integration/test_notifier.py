@@ -247,7 +247,7 @@ def test_a_full_delivery_log_is_capped_from_the_item_the_refused_append_returns(
     notify(aws)
     stored = service.jobs.get(job_id)
     assert stored is not None
-    full = [stored.deliveries[0].model_copy(update={"message_id": f"old-{n}"}) for n in range(25)]
+    full = [stored.deliveries[0].replace(message_id=f"old-{n}") for n in range(25)]
     assert service.jobs.record_delivery(job_id, full, omitted=0, callback_status=None, read=(1, 0))
     status, _, _ = call_api("submit_redeliver_generation", path=f"/v1/generations/{job_id}/redeliver")
     assert status == 202

@@ -266,7 +266,7 @@ def test_jobs_handed_to_the_poll_workers_are_checked_by_the_worker_function(
 def test_the_poll_worker_event_names_jobs_the_handler_reads(load_event):
     event = load_event("poll_worker_due_jobs")
 
-    assert [len(PollWorkMessage.model_validate_json(r["body"]).job_ids) for r in event["Records"]] == [2]
+    assert [len(PollWorkMessage.from_json(r["body"]).job_ids) for r in event["Records"]] == [2]
 
 
 def test_a_round_reads_every_due_job_that_fits_its_window_however_the_shards_hold_them(service):

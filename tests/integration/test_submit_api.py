@@ -106,7 +106,7 @@ VALID = {
         ({"callback_url": "https://unknown-host.invalid/hook"}, "callback_url", "does not resolve"),
         ({"callback_url": "http://hooks.example.com/hook"}, "callback_url", "loopback"),
         ({"metadata": {"blob": "x" * 3000}}, "metadata", "2048 bytes"),
-        ({"metadata": ["not", "an", "object"]}, "metadata", "dictionary"),
+        ({"metadata": ["not", "an", "object"]}, "metadata", "JSON object"),
         ({"colour": "blue"}, "colour", "not a field"),
     ],
 )

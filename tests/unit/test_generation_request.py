@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from videohook.callback_guard import CallbackUrlGuard
 from videohook.catalog import Catalog
 from videohook.errors import InvalidRequest
+from videohook.models.lifecycle import EventType
 from videohook.models.requests import (
     MAX_METADATA_BYTES,
     MAX_STORED_INPUT_BYTES,
@@ -290,6 +291,45 @@ def test_metadata_over_2048_bytes_is_refused():
 @pytest.mark.parametrize("metadata", [[1, 2], "order=1", 42, True])
 def test_metadata_must_be_a_json_object(metadata):
     assert refused_fields(body(GEN3A, metadata=metadata)) == {"metadata"}
+
+
+# --- callback_events -----------------------------------------------------------------------
+
+
+def test_without_callback_events_a_job_is_called_back_when_it_ends():
+    assert parse(body(GEN3A), local_mode=False).callback_events == [EventType.COMPLETED, EventType.FAILED]
+
+
+def test_callback_events_are_kept_once_each_in_lifecycle_order():
+    events = ["generation.failed", "generation.started", "generation.failed"]
+
+    request = parse(body(GEN3A, callback_events=events), local_mode=False)
+
+    assert request.callback_events == [EventType.STARTED, EventType.FAILED]
+
+
+@pytest.mark.parametrize(
+    ("events", "field"),
+    [
+        ([], "callback_events"),
+        ("generation.completed", "callback_events"),
+        (None, "callback_events"),
+        (["generation.completed", "generation.exploded"], "callback_events.1"),
+        ([["generation.completed"]], "callback_events.0"),
+    ],
+    ids=["empty", "a-string", "null", "unknown-event", "nested"],
+)
+def test_bad_callback_events_are_refused_naming_the_entry(events, field):
+    with pytest.raises(InvalidRequest) as refused:
+        parse(body(GEN3A, callback_events=events), local_mode=False)
+
+    assert [detail["field"] for detail in refused.value.details] == [field]
+    assert "generation.started, generation.completed, generation.failed" in refused.value.details[0]["reason"]
+
+
+@pytest.mark.parametrize("url", [None, 42, ""], ids=["null", "number", "empty"])
+def test_a_callback_url_that_is_not_a_url_string_is_refused(url):
+    assert refused_fields(body(GEN3A, callback_url=url)) == {"callback_url"}
 
 
 # --- unknown fields ------------------------------------------------------------------------

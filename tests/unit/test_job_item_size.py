@@ -99,7 +99,7 @@ def test_the_largest_possible_job_item_stays_under_the_stated_bound():
     # After any number of attempts (redeliveries without end)
     for number in range(1, 1001):
         deliveries, omitted = job.log_with(largest_attempt(number))
-        job = job.model_copy(update={"deliveries": deliveries, "deliveries_omitted": omitted})
+        job = job.replace(deliveries=deliveries, deliveries_omitted=omitted)
 
     size = dynamodb_size(to_item(job, pending_partition="pending-" + LONG_ID))
 

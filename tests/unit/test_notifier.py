@@ -268,7 +268,7 @@ def test_a_full_log_is_capped_with_the_item_the_failed_append_returned(world: Wo
         )
         for n in range(FIRST_ATTEMPTS_KEPT + LATEST_ATTEMPTS_KEPT)
     ]
-    world.jobs.jobs["gen_1"] = world.stored().model_copy(update={"deliveries": old})
+    world.jobs.jobs["gen_1"] = world.stored().replace(deliveries=old)
 
     assert world.deliver(world.queued(redelivery=True), message_id="m-new") is DeliveryOutcome.DELIVERED
 

@@ -24,7 +24,7 @@ def at_the_limit(world: World, job_id: str) -> None:
     """The store refuses any update that grows ``job_id``'s item by more than two bytes."""
     job = world.jobs.get(job_id)
     assert job is not None
-    world.jobs.item_size_limit = len(job.model_dump_json()) + 2
+    world.jobs.item_size_limit = len(job.to_json()) + 2
 
 
 def test_an_in_flight_job_too_large_to_update_ends_failed_with_its_callback_and_others_go_on():

@@ -60,12 +60,10 @@ def completed_job(deliveries: list[DeliveryAttempt] | None = None) -> Job:
 
 
 def failed_job() -> Job:
-    return completed_job(deliveries=[]).model_copy(
-        update={
-            "status": JobStatus.FAILED,
-            "video": None,
-            "error": JobError(code="upstream_failed", message="Content moderation"),
-        }
+    return completed_job(deliveries=[]).replace(
+        status=JobStatus.FAILED,
+        video=None,
+        error=JobError(code="upstream_failed", message="Content moderation"),
     )
 
 
@@ -109,7 +107,7 @@ def test_the_delivery_log_keeps_the_first_and_latest_attempts_and_counts_the_res
     job = completed_job([])
     for number in range(1, 101):
         deliveries, omitted = job.log_with(attempt(number, 500))
-        job = job.model_copy(update={"deliveries": deliveries, "deliveries_omitted": omitted})
+        job = job.replace(deliveries=deliveries, deliveries_omitted=omitted)
 
     callback = job_view(job)["callback"]
 
@@ -119,7 +117,8 @@ def test_the_delivery_log_keeps_the_first_and_latest_attempts_and_counts_the_res
 
 
 def test_the_view_keeps_internal_bookkeeping_out():
-    job = completed_job().model_copy(update={"lease_owner": "poller-1", "pending_partition": "pending"})
+    # Given a job read back from an item holding the poller's bookkeeping and index key
+    job = Job.from_dict({**completed_job().to_dict(), "lease_owner": "poller-1", "pending_partition": "p3"})
 
     view = job_view(job)
 
@@ -157,21 +156,19 @@ def test_the_failed_event_payload_carries_the_error():
 def test_the_largest_callback_a_request_can_produce_stays_under_16_kib():
     # Given a job with every client-controlled field at its limit (non-ASCII text is the
     # worst case: JSON escapes each character as six bytes) and a long provider error
-    job = failed_job().model_copy(
-        update={
-            "input": {
-                "prompt": "\u00e9" * 1000,
-                "image_url": "https://a.example/" + "i" * 2030,
-                "last_image_url": "https://a.example/" + "l" * 2030,
-                "duration": 10,
-                "ratio": "16:9",
-                "seed": 4_294_967_295,
-            },
-            "metadata": {"k": "\u00e9" * 330},
-            "callback_url": "https://hooks.example.com/" + "c" * 2020,
-            "error": JobError(code="generation_failed", message="x" * 100_000),
-            "upstream_status": "s" * 64,
-        }
+    job = failed_job().replace(
+        input={
+            "prompt": "\u00e9" * 1000,
+            "image_url": "https://a.example/" + "i" * 2030,
+            "last_image_url": "https://a.example/" + "l" * 2030,
+            "duration": 10,
+            "ratio": "16:9",
+            "seed": 4_294_967_295,
+        },
+        metadata={"k": "\u00e9" * 330},
+        callback_url="https://hooks.example.com/" + "c" * 2020,
+        error=JobError(code="generation_failed", message="x" * 100_000),
+        upstream_status="s" * 64,
     )
 
     body = json.dumps(event_payload(job, EventType.FAILED, video_url="https://b/" + "v" * 1500))

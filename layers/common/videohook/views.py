@@ -26,8 +26,8 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
         "input": job.input,
         "metadata": job.metadata,
         "video": None,
-        "error": job.error.model_dump() if job.error else None,
-        "usage": job.usage.model_dump(exclude_none=True) if job.usage else None,
+        "error": job.error.to_dict() if job.error else None,
+        "usage": job.usage.to_dict() if job.usage else None,
     }
     if job.video is not None:
         view["video"] = {
@@ -45,10 +45,7 @@ def job_view(job: Job, *, video_url: str | None = None, include_deliveries: bool
             "status": job.callback_status.value if job.callback_status else None,
             # The log keeps the first attempts and the latest; this many between are omitted.
             "attempts_omitted": job.deliveries_omitted,
-            "attempts": [
-                attempt.model_dump(mode="json", exclude_none=True, exclude={"message_id"})
-                for attempt in job.deliveries
-            ],
+            "attempts": [attempt.to_dict(exclude=frozenset({"message_id"})) for attempt in job.deliveries],
         }
     return view
 
@@ -90,7 +87,7 @@ def snapshot_video(snapshot: CallbackSnapshot) -> StoredVideo | None:
     video = snapshot.payload["data"].get("video")
     if video is None:
         return None
-    return StoredVideo.model_validate({key: value for key, value in video.items() if key != "url"})
+    return StoredVideo.from_dict({key: value for key, value in video.items() if key != "url"})
 
 
 def callback_body(snapshot: CallbackSnapshot, video_url: str | None) -> dict[str, Any]:

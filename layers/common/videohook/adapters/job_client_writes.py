@@ -125,9 +125,7 @@ class ClientWrites:
         """One UpdateItem: ``list_append`` while the log has room. When the condition fails,
         DynamoDB hands back the item as it stands (``ALL_OLD``), so no read follows."""
         sets = "deliveries = list_append(if_not_exists(deliveries, :empty), :attempt)"
-        values = expression_values(
-            empty=[], attempt=[attempt.model_dump(mode="json", exclude_none=True)], room=MAX_ATTEMPTS_KEPT
-        )
+        values = expression_values(empty=[], attempt=[attempt.to_dict()], room=MAX_ATTEMPTS_KEPT)
         if callback_status is not None:
             sets += ", callback_status = :cs"
             values.update(expression_values(cs=callback_status.value))
@@ -159,7 +157,7 @@ class ClientWrites:
         kept, was_omitted = read
         sets = "deliveries = :log, deliveries_omitted = :omitted"
         values = expression_values(
-            log=[attempt.model_dump(mode="json", exclude_none=True) for attempt in deliveries],
+            log=[attempt.to_dict() for attempt in deliveries],
             omitted=omitted,
             kept=kept,
             was=was_omitted,

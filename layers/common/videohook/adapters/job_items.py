@@ -19,7 +19,7 @@ _deserializer = TypeDeserializer()
 
 def to_item(job: Job, *, pending_partition: str) -> dict[str, Any]:
     """The item of a new job; it joins the sparse pending index while it has a next check."""
-    plain = job.model_dump(mode="json", exclude_none=True)
+    plain = job.to_dict()
     if job.next_check_at is not None:
         plain["pending_partition"] = pending_partition
     for name in JSON_STRING_FIELDS:
@@ -29,12 +29,12 @@ def to_item(job: Job, *, pending_partition: str) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> Job:
-    return Job.model_validate(_plain(item))
+    return Job.from_dict(_plain(item))
 
 
 def summary_from_item(item: dict[str, Any]) -> JobSummary:
     """An item of an index that projects only what a usage report reads."""
-    return JobSummary.model_validate(_plain(item))
+    return JobSummary.from_dict(_plain(item))
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def json_string(usage: Usage) -> str:
-    return json.dumps(usage.model_dump(exclude_none=True), separators=(",", ":"))
+    return json.dumps(usage.to_dict(), separators=(",", ":"))
 
 
 def expression_values(**values: Any) -> dict[str, Any]:

@@ -207,11 +207,11 @@ class JobRepository(ClientWrites, BulkShedding):
             values.update(expression_values(event=event.value, pending=CallbackStatus.PENDING.value))
             sets += ["outbox_event = :event", "callback_status = :pending"]
         if video is not None:
-            values.update(expression_values(video=video.model_dump(mode="json")))
+            values.update(expression_values(video=video.to_dict()))
             sets.append("video = :video")
         names = {"#status": "status"}
         if error is not None:
-            values.update(expression_values(error=error.model_dump(mode="json")))
+            values.update(expression_values(error=error.to_dict()))
             sets.append("#error = :error")
             names["#error"] = "error"
         if usage is not None and not usage.is_empty:

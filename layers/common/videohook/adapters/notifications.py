@@ -23,7 +23,7 @@ class SqsNotificationQueue:
         with aws_errors("queue the notification"):
             self._client.send_message(
                 QueueUrl=self._queue_url,
-                MessageBody=message.model_dump_json(),
+                MessageBody=message.to_json(),
                 MessageGroupId=message.job_id,
                 MessageDeduplicationId=deduplication_id,
             )
@@ -36,7 +36,7 @@ class SqsNotificationQueue:
         with aws_errors("move the notification to the dead-letter queue"):
             self._client.send_message(
                 QueueUrl=self._dead_letter_queue_url,
-                MessageBody=message.model_dump_json(),
+                MessageBody=message.to_json(),
                 MessageGroupId=message.job_id,
                 MessageDeduplicationId=f"dead-{message_id}",
             )
@@ -57,11 +57,11 @@ class SqsNotificationQueue:
                 return moved
             for dead in batch:
                 # Resent: a client's redelivery may have delivered the event meanwhile.
-                message = NotificationMessage.model_validate_json(dead["Body"])
-                message = message.model_copy(update={"resent": True})
+                message = NotificationMessage.from_json(dead["Body"])
+                message = message.replace(resent=True)
                 self._client.send_message(
                     QueueUrl=self._queue_url,
-                    MessageBody=message.model_dump_json(),
+                    MessageBody=message.to_json(),
                     MessageGroupId=message.job_id,
                     MessageDeduplicationId=f"replay-{dead['MessageId']}",
                 )

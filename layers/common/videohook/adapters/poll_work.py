@@ -23,7 +23,7 @@ class SqsPollWorkQueue:
     def dispatch(self, job_ids: list[str]) -> None:
         size = self._jobs_per_message
         bodies = [
-            PollWorkMessage(job_ids=job_ids[start : start + size]).model_dump_json()
+            PollWorkMessage(job_ids=job_ids[start : start + size]).to_json()
             for start in range(0, len(job_ids), size)
         ]
         with aws_errors("hand jobs to the poll workers"):

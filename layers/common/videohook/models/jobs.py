@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from typing import Any
 
 from videohook.models.lifecycle import (
     TERMINAL_STATUSES,
@@ -17,6 +16,7 @@ from videohook.models.lifecycle import (
     JobStatus,
     default_callback_events,
 )
+from videohook.models.records import Record
 
 MAX_ERROR_MESSAGE_CHARS = 500
 MAX_ATTEMPT_ERROR_CHARS = 200
@@ -51,7 +51,8 @@ def webhook_id(job_id: str, event_type: EventType) -> str:
     return f"msg_{job_id.removeprefix('gen_')}_{event_type.value.removeprefix('generation.')}"
 
 
-class StoredVideo(BaseModel):
+@dataclass(kw_only=True)
+class StoredVideo(Record):
     bucket: str
     key: str
     size: int
@@ -59,11 +60,10 @@ class StoredVideo(BaseModel):
     content_type: str = "video/mp4"
 
 
-class Usage(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Usage(Record):
     """What the provider says a generation cost (``meta.usage``): ``credits_used`` on current
     schemas, ``tokens_used`` on older ones."""
-
-    model_config = ConfigDict(frozen=True)
 
     credits_used: float | None = None
     tokens_used: int | None = None
@@ -73,7 +73,8 @@ class Usage(BaseModel):
         return self.credits_used is None and self.tokens_used is None
 
 
-class JobSummary(BaseModel):
+@dataclass(kw_only=True)
+class JobSummary(Record):
     """What a usage report reads of a job."""
 
     status: str
@@ -81,18 +82,18 @@ class JobSummary(BaseModel):
     usage: Usage | None = None
 
 
-class JobError(BaseModel):
+@dataclass(kw_only=True)
+class JobError(Record):
     code: str
-    # Provider text can be any length; a callback body must stay small.
-    message: Annotated[str, StringConstraints(max_length=MAX_ERROR_MESSAGE_CHARS)]
+    message: str
 
-    @field_validator("message", mode="before")
-    @classmethod
-    def _shorten(cls, value: object) -> object:
-        return value[:MAX_ERROR_MESSAGE_CHARS] if isinstance(value, str) else value
+    def __post_init__(self) -> None:
+        # Provider text can be any length; a callback body must stay small.
+        self.message = self.message[:MAX_ERROR_MESSAGE_CHARS]
 
 
-class DeliveryAttempt(BaseModel):
+@dataclass(kw_only=True)
+class DeliveryAttempt(Record):
     event_type: EventType
     # The queue message this attempt answered: attempts are numbered per message.
     message_id: str | None = None
@@ -103,20 +104,18 @@ class DeliveryAttempt(BaseModel):
     error: str | None = None
     next_retry_at: str | None = None
 
-    @field_validator("error", mode="before")
-    @classmethod
-    def _shorten(cls, value: object) -> object:
-        return value[:MAX_ATTEMPT_ERROR_CHARS] if isinstance(value, str) else value
+    def __post_init__(self) -> None:
+        if self.error is not None:
+            self.error = self.error[:MAX_ATTEMPT_ERROR_CHARS]
 
     @property
     def succeeded(self) -> bool:
         return is_success(self.status_code)
 
 
-class Job(BaseModel):
+@dataclass(kw_only=True)
+class Job(Record):
     """A generation as the service tracks it."""
-
-    model_config = ConfigDict(extra="ignore")
 
     job_id: str
     owner_id: str
@@ -127,7 +126,7 @@ class Job(BaseModel):
     upstream_status: str | None = None
     input: dict[str, Any]
     callback_url: str
-    callback_events: list[EventType] = Field(default_factory=default_callback_events)
+    callback_events: list[EventType] = field(default_factory=default_callback_events)
     metadata: dict[str, Any] | None = None
     created_at: str
     updated_at: str
@@ -150,7 +149,7 @@ class Job(BaseModel):
     # The last event queued for this job: what a redelivery sends again.
     notified_event: EventType | None = None
     callback_status: CallbackStatus | None = None
-    deliveries: list[DeliveryAttempt] = Field(default_factory=list)
+    deliveries: list[DeliveryAttempt] = field(default_factory=list)
     # Redeliveries asked for in the window that started then (the per-job limit).
     redelivery_window_start: int | None = None
     redeliveries_in_window: int = 0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
 from videohook.models.lifecycle import EventType
+from videohook.models.records import Record
 
 
-class CallbackSnapshot(BaseModel):
+@dataclass(kw_only=True)
+class CallbackSnapshot(Record):
     """A callback as its event left it: where it goes, whose secret signs it, and its body
     (the Standard Webhooks payload, the video's short-lived URL still to be filled in at
     each attempt). Carried on the message, so a first attempt needs no read of the job."""
@@ -19,7 +20,8 @@ class CallbackSnapshot(BaseModel):
     payload: dict[str, Any]
 
 
-class NotificationMessage(BaseModel):
+@dataclass(kw_only=True)
+class NotificationMessage(Record):
     """The body of a notify-queue message: which job owes which callback."""
 
     job_id: str
@@ -33,7 +35,8 @@ class NotificationMessage(BaseModel):
     callback: CallbackSnapshot | None = None
 
 
-class PollWorkMessage(BaseModel):
+@dataclass(kw_only=True)
+class PollWorkMessage(Record):
     """The body of a poll-work message: due jobs a poller invocation handed to the workers."""
 
     job_ids: list[str]

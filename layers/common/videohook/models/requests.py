@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-
 from videohook.catalog import Catalog
 from videohook.errors import InvalidRequest
 from videohook.models.lifecycle import EventType, default_callback_events
@@ -68,34 +66,48 @@ def _summarise(value: Any) -> Any:
     return value
 
 
-class _ServiceFields(BaseModel):
-    """The service's own fields of a request; everything else is the model's parameters."""
+def _service_fields(
+    service: dict[str, Any], check_callback_url: CallbackUrlFormCheck
+) -> tuple[str, list[EventType], dict[str, Any] | None, list[dict[str, str]]]:
+    """The service's own fields of a request (callback URL, events, metadata), checked by
+    hand: three fields do not need a validation library on every function's cold start."""
+    problems: list[dict[str, str]] = []
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    def refuse(name: str, reason: str) -> None:
+        problems.append({"field": name, "reason": reason})
 
-    callback_url: str = Field(min_length=1, max_length=MAX_URL_CHARS)
-    callback_events: list[EventType] = Field(default_factory=default_callback_events, min_length=1)
-    metadata: dict[str, Any] | None = None
+    url = service.get("callback_url")
+    if url is None:
+        refuse("callback_url", "is required")
+    elif not isinstance(url, str):
+        refuse("callback_url", "must be a string")
+    elif not 1 <= len(url) <= MAX_URL_CHARS:
+        refuse("callback_url", f"must be 1 to {MAX_URL_CHARS} characters")
+    else:
+        try:
+            check_callback_url(url)
+        except ValueError as exc:
+            refuse("callback_url", str(exc))
 
-    @field_validator("callback_url")
-    @classmethod
-    def _callback_url(cls, value: str, info: ValidationInfo) -> str:
-        check: CallbackUrlFormCheck | None = (info.context or {}).get("check_callback_url")
-        if check is not None:
-            check(value)
-        return value
+    events = default_callback_events()
+    if "callback_events" in service:
+        named = service["callback_events"]
+        known = [event.value for event in EventType]
+        if not isinstance(named, list) or not named:
+            refuse("callback_events", f"must be a non-empty list of {', '.join(known)}")
+        else:
+            for index, name in enumerate(named):
+                if name not in known:
+                    refuse(f"callback_events.{index}", f"must be one of {', '.join(known)}")
+            # Each event once, in lifecycle order, however the client listed them.
+            events = [event for event in EventType if event.value in named]
 
-    @field_validator("callback_events")
-    @classmethod
-    def _callback_events(cls, value: list[EventType]) -> list[EventType]:
-        return sorted(set(value), key=list(EventType).index)
-
-    @field_validator("metadata")
-    @classmethod
-    def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value).encode()) > MAX_METADATA_BYTES:
-            raise ValueError(f"must serialise to at most {MAX_METADATA_BYTES} bytes of JSON")
-        return value
+    metadata = service.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        refuse("metadata", "must be a JSON object")
+    elif metadata is not None and len(json.dumps(metadata).encode()) > MAX_METADATA_BYTES:
+        refuse("metadata", f"must serialise to at most {MAX_METADATA_BYTES} bytes of JSON")
+    return url if isinstance(url, str) else "", events, metadata, problems
 
 
 def parse_generation_request(
@@ -105,13 +117,8 @@ def parse_generation_request(
     details name every offending field and why: the service's fields by their rules, the
     model's parameters by the model's own schema in the catalog."""
     document = parse_json_object(body)
-    problems: list[dict[str, str]] = []
     service = {name: document.pop(name) for name in SERVICE_FIELDS if name in document}
-    fields: _ServiceFields | None = None
-    try:
-        fields = _ServiceFields.model_validate(service, context={"check_callback_url": check_callback_url})
-    except ValidationError as exc:
-        problems += [_field_error(error) for error in exc.errors(include_url=False, include_input=False)]
+    callback_url, callback_events, metadata, problems = _service_fields(service, check_callback_url)
 
     model = document.pop("model", None)
     spec = catalog.get(model) if isinstance(model, str) else None
@@ -126,15 +133,15 @@ def parse_generation_request(
             {"field": "body", "reason": f"parameters over {MAX_STORED_INPUT_BYTES} bytes of JSON"}
         )
 
-    if problems or fields is None or not isinstance(model, str):
+    if problems or not isinstance(model, str):
         names = ", ".join(sorted({problem["field"] for problem in problems}))
         raise InvalidRequest(f"Invalid request: check {names}", details=problems)
     return GenerationRequest(
         model=model,
         parameters=document,
-        callback_url=fields.callback_url,
-        callback_events=fields.callback_events,
-        metadata=fields.metadata,
+        callback_url=callback_url,
+        callback_events=callback_events,
+        metadata=metadata,
     )
 
 
@@ -154,11 +161,6 @@ def parse_json_object(body: str | None) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object", details=[])
     return document
-
-
-def _field_error(error: Any) -> dict[str, str]:
-    field_path = ".".join(str(part) for part in error["loc"]) or "body"
-    return {"field": field_path, "reason": error["msg"].removeprefix("Value error, ")}
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
