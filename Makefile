@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run invoke demo bench catalog openapi replay-dlq add-client test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
+.PHONY: help run invoke demo bench catalog openapi replay-dlq reshard-pending add-client test test-unit test-integration test-e2e lint check-lock lock format build deploy simulator venv tools clean
 
 help: ## show this menu
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ openapi: venv ## regenerate docs/openapi.json from the API's routes
 
 replay-dlq: venv ## move dead callbacks back to the notify queue: make replay-dlq ARGS="--stack videohook"
 	$(PY) -m ops.replay_dlq $(ARGS)
+
+reshard-pending: venv ## after an upgrade from the unsharded index, or lowering PendingPartitions: make reshard-pending ARGS="--stack videohook"
+	$(PY) -m ops.reshard_pending $(ARGS)
 
 add-client: venv ## new API key + usage plan + its own signing secret: make add-client ARGS="--stack videohook --name acme"
 	$(PY) -m ops.add_client $(ARGS)

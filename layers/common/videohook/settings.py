@@ -112,7 +112,8 @@ class Settings:
     poll_fanout_max_jobs: int = setting(5000, ge=0, le=50_000)
     # Job ids in one work queue message (one worker batch item).
     poll_work_message_jobs: int = setting(25, ge=1, le=500)
-    # Shards of the pending index (template parameter PendingPartitions); only ever raised.
+    # Shards of the pending index (template parameter PendingPartitions); after lowering it,
+    # `make reshard-pending` moves the jobs of the shards above it.
     pending_partitions: int = setting(1, ge=1, le=64)
     # Stop taking new jobs when the Lambda has less than this left.
     poll_deadline_margin_seconds: float = setting(20.0, ge=0)

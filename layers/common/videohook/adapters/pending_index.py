@@ -2,8 +2,9 @@
 
 ``pending_partition`` = "pending#<n>" with ``n`` derived from the job id, ``next_check_at`` =
 epoch seconds. Sharding keeps the writes of a busy minute and the poller's reads off one
-partition; the shard count is chosen in the template and may only grow (a job keeps the
-shard it was written to, and every shard below the count is read).
+partition. The shard count is chosen in the template; a job keeps the shard it was written
+to and every shard below the count is read, so raising it is safe, and ``reshard`` moves
+the jobs a lower count (or the index before sharding) left where the poller does not look.
 """
 
 from __future__ import annotations
@@ -13,17 +14,66 @@ import math
 import zlib
 from typing import Any
 
-from videohook.adapters.aws_errors import aws_errors
+from videohook.adapters.aws_errors import ConditionFailed, aws_errors
 from videohook.adapters.job_items import expression_values, from_item
 from videohook.models.jobs import Job
 
 PENDING_INDEX = "PendingByNextCheck"
 PENDING_PARTITION_PREFIX = "pending#"
+# The one partition of the index before it was sharded: jobs written then wait there until
+# ``reshard`` moves them (the poller reads only ``pending#<n>``).
+UNSHARDED_PARTITION = "pending"
+# The template's and the settings' upper bound on PendingPartitions.
+MAX_PARTITIONS = 64
 
 
 def pending_partition(job_id: str, partitions: int) -> str:
     """The shard of a job: stable for its life, spread evenly by its id."""
     return f"{PENDING_PARTITION_PREFIX}{zlib.crc32(job_id.encode()) % partitions}"
+
+
+def reshard(*, client: Any, table_name: str, partitions: int) -> tuple[int, int]:
+    """Moves every job the poller cannot see into its shard of ``partitions``: jobs in the
+    unsharded partition (written before the index was sharded) and jobs in shards at or
+    above the count (left there if the count was ever lowered). Each move is one conditional
+    write that holds only while the job is still where it was found, so a job the poller
+    finished meanwhile (and took out of the index) is never put back. Safe to run again and
+    while the service runs. Answers (moved, left because they changed meanwhile)."""
+    stranded = [UNSHARDED_PARTITION] + [
+        f"{PENDING_PARTITION_PREFIX}{n}" for n in range(partitions, MAX_PARTITIONS)
+    ]
+    moved = changed = 0
+    for partition in stranded:
+        query: dict[str, Any] = {
+            "TableName": table_name,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending_partition = :p",
+            "ExpressionAttributeValues": expression_values(p=partition),
+            "ProjectionExpression": "job_id",
+        }
+        while True:
+            with aws_errors("read stranded pending jobs"):
+                page = client.query(**query)
+            for item in page.get("Items", []):
+                job_id = item["job_id"]["S"]
+                try:
+                    with aws_errors("move a pending job into its shard"):
+                        client.update_item(
+                            TableName=table_name,
+                            Key={"job_id": {"S": job_id}},
+                            UpdateExpression="SET pending_partition = :shard",
+                            ConditionExpression="pending_partition = :was",
+                            ExpressionAttributeValues=expression_values(
+                                shard=pending_partition(job_id, partitions), was=partition
+                            ),
+                        )
+                    moved += 1
+                except ConditionFailed:
+                    changed += 1
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return moved, changed
 
 
 class PendingIndex:
