@@ -111,8 +111,9 @@ format: venv ## apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-build: tools ## sam build (needs python3.13 on PATH)
+build: tools ## sam build, then hash-checked bytecode for every function and the layer (needs python3.13 on PATH)
 	PATH="$(RUNTIME_BIN):$$PATH" $(SAM) build
+	PATH="$(RUNTIME_BIN):$$PATH" python3.13 ops/compile_build.py .aws-sam/build
 
 deploy: build ## sam deploy --guided (needs an AWS account)
 	$(SAM) deploy --guided
