@@ -134,14 +134,15 @@ class Settings:
     secrets_max_age_seconds: int = setting(300, ge=0)
 
     def __init__(self, **values: Any) -> None:
-        unknown = set(values) - set(_kinds(type(self)))
+        kinds = _kinds(type(self))
+        unknown = set(values) - set(kinds)
         if unknown:
             raise TypeError(f"Settings got unknown fields: {sorted(unknown)}")
-        given = {**_environment(_kinds(type(self))), **values}
+        given = {**_environment(kinds), **values}
         problems: list[tuple[str, str]] = []
         for item in dataclasses.fields(self):
             try:
-                value = _read(item, _kinds(type(self))[item.name], given)
+                value = _read(item, kinds[item.name], given)
                 _check(item, value)
                 _CHECKS.get(item.name, _unchecked)(value)
             except ValueError as exc:
